@@ -10,10 +10,10 @@ static enum log_level log_min_level = LOG_LEVEL_INFO;
 static FILE *log_stream;
 
 static const char *const log_level_names[] = {
-	[LOG_LEVEL_DEBUG] = "debug",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_WARN] = "warn",
-	[LOG_LEVEL_ERROR] = "error",
+    [LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_WARN] = "warn",
+    [LOG_LEVEL_ERROR] = "error",
 };
 
 void log_set_level(enum log_level level)
@@ -28,8 +28,8 @@ void log_set_stream(FILE *stream)
 
 int log_level_parse(const char *name, enum log_level *level_r)
 {
-	for (size_t i = 0; i < sizeof(log_level_names) / sizeof(*log_level_names);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(log_level_names) / sizeof(*log_level_names); i++) {
 		if (strcasecmp(name, log_level_names[i]) == 0) {
 			*level_r = (enum log_level)i;
 			return 0;
@@ -51,10 +51,10 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
-		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     ts.tv_nsec / 1000000, log_level_names[level]);
+	n = snprintf(
+	    line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, log_level_names[level]);
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	/* One write per line so lines from several processes do not mix. */

@@ -72,9 +72,9 @@ int net_connect(const char *host, uint16_t port, int timeout_msecs,
 {
 	int64_t deadline = net_now_msecs() + timeout_msecs;
 	struct addrinfo hints = {
-		.ai_family = AF_UNSPEC,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG,
+	    .ai_family = AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG,
 	};
 	struct addrinfo *res = NULL;
 	char service[8];
@@ -122,9 +122,8 @@ int net_connect(const char *host, uint16_t port, int timeout_msecs,
 	if (fd < 0) {
 		hearth_err_set(err, HEARTH_FAIL_RETRY, last_errno,
 			       "connect %s port %u: %s", host, port,
-			       last_errno == ETIMEDOUT
-				       ? "timed out"
-				       : strerror(last_errno));
+			       last_errno == ETIMEDOUT ? "timed out"
+						       : strerror(last_errno));
 	}
 	return fd;
 }

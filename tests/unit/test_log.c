@@ -14,16 +14,16 @@ static void test_quote(void)
 		size_t size;
 		const char *out;
 	} cases[] = {
-		{"plain", 64, "plain"},
-		{"", 64, "\"\""},
-		{"two words", 64, "\"two words\""},
-		{"a=b", 64, "\"a=b\""},
-		{"say \"hi\"", 64, "\"say \\\"hi\\\"\""},
-		{"back\\slash", 64, "\"back\\\\slash\""},
-		{"line\r\nbreak", 64, "\"line\\x0d\\x0abreak\""},
-		{"caf\xc3\xa9", 64, "caf\xc3\xa9"},
-		{"a long value with spaces", 16, "\"a long val...\""},
-		{"abcdefghijklmnop", 8, "\"ab...\""},
+	    {"plain", 64, "plain"},
+	    {"", 64, "\"\""},
+	    {"two words", 64, "\"two words\""},
+	    {"a=b", 64, "\"a=b\""},
+	    {"say \"hi\"", 64, "\"say \\\"hi\\\"\""},
+	    {"back\\slash", 64, "\"back\\\\slash\""},
+	    {"line\r\nbreak", 64, "\"line\\x0d\\x0abreak\""},
+	    {"caf\xc3\xa9", 64, "caf\xc3\xa9"},
+	    {"a long value with spaces", 16, "\"a long val...\""},
+	    {"abcdefghijklmnop", 8, "\"ab...\""},
 	};
 
 	test_begin("log_quote");

@@ -19,20 +19,21 @@ struct command {
 static int cmd_version(int argc, char **argv);
 
 static const struct command commands[] = {
-	{"version", "print the version and exit", cmd_version},
+    {"version", "print the version and exit", cmd_version},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: hearth [--version] [--help] COMMAND [ARGS...]\n"
-		"\n"
-		"hearth is a self-hosted email warmup engine: the inboxes of a\n"
-		"private pool send each other natural mail, rescue it from spam,\n"
-		"engage with it and ramp their volume, and hearth reports which\n"
-		"inboxes are ready for cold outreach.\n"
-		"\n"
-		"Commands:\n");
+	fprintf(
+	    out,
+	    "usage: hearth [--version] [--help] COMMAND [ARGS...]\n"
+	    "\n"
+	    "hearth is a self-hosted email warmup engine: the inboxes of a\n"
+	    "private pool send each other natural mail, rescue it from spam,\n"
+	    "engage with it and ramp their volume, and hearth reports which\n"
+	    "inboxes are ready for cold outreach.\n"
+	    "\n"
+	    "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name,
 			commands[i].summary);
@@ -42,8 +43,8 @@ static void usage(FILE *out)
 static int cmd_version(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -67,9 +68,9 @@ static int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
