@@ -40,6 +40,17 @@ static inline void test_end(void)
 	test_count_failed += test_current_failed;
 }
 
+/*
+ * Scheduling slack for assertions that something ended "in time": 500 ms,
+ * or TEST_SLACK_MSECS from the environment (the valgrind runs set more).
+ */
+static inline int test_slack_msecs(void)
+{
+	const char *v = getenv("TEST_SLACK_MSECS");
+
+	return v != NULL && atoi(v) > 0 ? atoi(v) : 500;
+}
+
 static inline int test_exit(void)
 {
 	printf("%d passed, %d failed\n", test_count_run - test_count_failed,
