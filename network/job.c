@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The jobs a worker runs, and their wire encoding. Field tags are this
+ * file's business: both sides of the socketpair are this code.
+ */
+#include "hearth/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hearth/log.h"
+#include "hearth/net.h"
+#include "hearth/smtp.h"
+#include "hearth/worker.h"
+#include "hearth/xalloc.h"
+
+/* An account's fields, from a base tag: base + these. */
+enum {
+	TAG_ACC_HOST = 0,
+	TAG_ACC_PORT = 1,
+	TAG_ACC_SECURITY = 2,
+	TAG_ACC_CA_FILE = 3,
+	TAG_ACC_SKIP_VERIFY = 4,
+	TAG_ACC_USER = 5,
+	TAG_ACC_SECRET = 6,
+	TAG_ACC_OAUTH2 = 7,
+};
+
+/* Job fields. */
+enum {
+	TAG_SMTP = 10, /* account, 10..17 */
+	TAG_IMAP = 20, /* account, 20..27 */
+	TAG_AUTH_MECH = 30,
+	TAG_EHLO = 31,
+	TAG_MAIL_FROM = 32,
+	TAG_RCPT_TO = 33,
+	TAG_DATA = 34,
+	TAG_OP_TIMEOUT = 35,
+	TAG_APPEND_SENT = 36,
+	TAG_SPAM_FOLDER = 40,
+	TAG_OTHER_FOLDER = 41, /* 41..48 */
+	TAG_N_ITEMS = 50,
+	TAG_ITEM = 100, /* 100 + i: a nested message */
+};
+
+/* Item fields (nested messages, in jobs and in results). */
+enum {
+	TAG_I_EXCHANGE = 1,
+	TAG_I_TOKEN_HEADER = 2,
+	TAG_I_TOKEN = 3,
+	TAG_I_MESSAGE_ID = 4,
+	TAG_I_FROM = 5,
+	TAG_I_SUBJECT = 6,
+	TAG_I_SENT_AT = 7,
+	TAG_I_WINDOW = 8,
+	TAG_I_BITS = 9,
+	TAG_I_FILE_TO = 10,
+	TAG_I_PLACEMENT = 11,
+	TAG_I_FOLDER = 12,
+	TAG_I_METHOD = 13,
+	TAG_I_UID = 14,
+	TAG_I_FAIL = 15,
+	TAG_I_ERROR = 16,
+};
+
+/* Result fields. */
+enum {
+	TAG_R_REPLY_CODE = 1,
+	TAG_R_REPLY_TEXT = 2,
+	TAG_R_STAGE = 3,
+	TAG_R_AUTH_MECH = 4,
+	TAG_R_TLS_VERIFIED = 5,
+	TAG_R_FINGERPRINT = 6,
+	TAG_R_APPENDED = 7,
+	TAG_R_APPENDED_UID = 8,
+	TAG_R_APPEND_ERROR = 9,
+	TAG_R_SPAM_FOLDER = 10,
+	TAG_R_SPAM_FOUND_BY = 11,
+	TAG_R_N_ITEMS = 12,
+	TAG_R_SESSION_FAIL = 13,
+	TAG_R_SESSION_ERROR = 14,
+	TAG_R_IMAP = 30, /* the probe's IMAP side: 30 + the same offsets */
+	TAG_R_FAIL = 20,
+	TAG_R_ERROR = 21,
+	TAG_R_CAPS = 22,
+	TAG_R_SENT_FOLDER = 23,
+	TAG_R_TRASH_FOLDER = 24,
+	TAG_R_ARCHIVE_FOLDER = 25,
+};
+
+/* Item bits, in jobs and results. */
+enum {
+	BIT_RESCUE = 1 << 0,
+	BIT_SEEN = 1 << 1,
+	BIT_FLAGGED = 1 << 2,
+	BIT_IMPORTANT = 1 << 3,
+	BIT_DELETE = 1 << 4,
+	BIT_RESCUED = 1 << 5,
+	BIT_FILED = 1 << 6,
+	BIT_DELETED = 1 << 7,
+};
+
+/* Capability bits of a probe. */
+enum {
+	CAP_MOVE = 1 << 0,
+	CAP_UIDPLUS = 1 << 1,
+	CAP_GMAIL = 1 << 2,
+	CAP_SPECIAL_USE = 1 << 3,
+	CAP_IDLE = 1 << 4,
+};
+
+const char *job_placement_name(enum job_placement placement)
+{
+	switch (placement) {
+	case JOB_PLACEMENT_INBOX:
+		return "inbox";
+	case JOB_PLACEMENT_SPAM:
+		return "spam";
+	case JOB_PLACEMENT_OTHER:
+		return "other";
+	case JOB_PLACEMENT_MISSING:
+		break;
+	}
+	return "missing";
+}
+
+/* --- encoding helpers ---------------------------------------------------- */
+
+/* wire_put_* of an optional string: nothing for NULL. */
+static int put_opt_str(struct wire_msg *m, uint16_t tag, const char *v)
+{
+	return v == NULL ? 0 : wire_put_str(m, tag, v);
+}
+
+static int put_account(struct wire_msg *m, uint16_t base,
+		       const struct job_account *a)
+{
+	const char *secret = a->cred.secret;
+
+	if (a->ep.host == NULL || a->cred.username == NULL || secret == NULL)
+		return -1;
+	if (wire_put_str(m, base + TAG_ACC_HOST, a->ep.host) < 0 ||
+	    wire_put_u64(m, base + TAG_ACC_PORT, a->ep.port) < 0 ||
+	    wire_put_u64(m, base + TAG_ACC_SECURITY, a->ep.security) < 0 ||
+	    put_opt_str(m, base + TAG_ACC_CA_FILE, a->ep.ca_file) < 0 ||
+	    wire_put_u64(m, base + TAG_ACC_SKIP_VERIFY,
+			 a->ep.tls_insecure_skip_verify) < 0 ||
+	    wire_put_str(m, base + TAG_ACC_USER, a->cred.username) < 0 ||
+	    wire_put_secret(m, base + TAG_ACC_SECRET, secret, strlen(secret)) <
+		0 ||
+	    wire_put_u64(m, base + TAG_ACC_OAUTH2, a->cred.oauth2) < 0)
+		return -1;
+	return 0;
+}
+
+/* Strings read back point into the message: valid while it lives. */
+static const char *get_str(const struct wire_msg *m, uint16_t tag)
+{
+	const char *v = NULL;
+
+	return wire_get_str(m, tag, &v) == 1 ? v : NULL;
+}
+
+static uint64_t get_u64(const struct wire_msg *m, uint16_t tag)
+{
+	uint64_t v = 0;
+
+	return wire_get_u64(m, tag, &v) == 1 ? v : 0;
+}
+
+static int64_t get_i64(const struct wire_msg *m, uint16_t tag)
+{
+	int64_t v = 0;
+
+	return wire_get_i64(m, tag, &v) == 1 ? v : 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+static int get_account(const struct wire_msg *m, uint16_t base,
+		       struct job_account *a)
+{
+	const char *secret = NULL;
+	size_t len = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->ep.host = get_str(m, base + TAG_ACC_HOST);
+	a->ep.port = (uint16_t)get_u64(m, base + TAG_ACC_PORT);
+	a->ep.security =
+	    (enum endpoint_security)get_u64(m, base + TAG_ACC_SECURITY);
+	a->ep.ca_file = get_str(m, base + TAG_ACC_CA_FILE);
+	a->ep.tls_insecure_skip_verify =
+	    get_u64(m, base + TAG_ACC_SKIP_VERIFY) != 0;
+	a->cred.username = get_str(m, base + TAG_ACC_USER);
+	a->cred.oauth2 = get_u64(m, base + TAG_ACC_OAUTH2) != 0;
+	if (wire_get_secret(m, base + TAG_ACC_SECRET, &secret, &len) == 1 &&
+	    strlen(secret) == len)
+		a->cred.secret = secret;
+	return a->ep.host != NULL && a->cred.username != NULL &&
+		       a->cred.secret != NULL
+		   ? 0
+		   : -1;
+}
+
+static struct wire_msg *encode_fail(struct wire_msg **m, const char *what,
+				    struct hearth_err *err)
+{
+	wire_msg_free(m);
+	hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+		       "job: cannot encode %s (missing or too large)", what);
+	return NULL;
+}
+
+/* --- SEND ---------------------------------------------------------------- */
+
+struct wire_msg *job_send_encode(const struct job_send *job,
+				 struct hearth_err *err)
+{
+	struct wire_msg *m = wire_msg_new(JOB_SEND);
+
+	if (put_account(m, TAG_SMTP, &job->smtp) < 0)
+		return encode_fail(&m, "the SMTP account", err);
+	if (job->append_sent_folder != NULL &&
+	    (put_account(m, TAG_IMAP, &job->imap) < 0 ||
+	     wire_put_str(m, TAG_APPEND_SENT, job->append_sent_folder) < 0))
+		return encode_fail(&m, "the IMAP account", err);
+	if (put_opt_str(m, TAG_AUTH_MECH, job->auth_mech) < 0 ||
+	    put_opt_str(m, TAG_EHLO, job->ehlo_name) < 0 ||
+	    put_opt_str(m, TAG_MAIL_FROM, job->mail_from) < 0 ||
+	    put_opt_str(m, TAG_RCPT_TO, job->rcpt_to) < 0 ||
+	    job->data == NULL ||
+	    wire_put_bytes(m, TAG_DATA, job->data, job->data_len) < 0 ||
+	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->op_timeout_msecs) <
+		0)
+		return encode_fail(&m, "the message", err);
+	return m;
+}
+
+static int run_send(const struct wire_msg *job, int64_t deadline,
+		    struct wire_msg **result_r, struct hearth_err *err)
+{
+	struct job_account smtp, imap;
+	struct smtp_request req = {0};
+	struct smtp_result res;
+	const char *sent_folder = get_str(job, TAG_APPEND_SENT);
+	struct wire_msg *r;
+	const void *data = NULL;
+	size_t len = 0;
+	int appended = 0;
+	uint32_t uid = 0;
+	char append_error[256] = "";
+
+	if (get_account(job, TAG_SMTP, &smtp) < 0 ||
+	    wire_get_bytes(job, TAG_DATA, &data, &len) != 1) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "job: malformed SEND job");
+		return -1;
+	}
+	req.ep = &smtp.ep;
+	req.cred = &smtp.cred;
+	req.auth_mech = get_str(job, TAG_AUTH_MECH);
+	req.ehlo_name = get_str(job, TAG_EHLO);
+	req.mail_from = get_str(job, TAG_MAIL_FROM);
+	req.rcpt_to = get_str(job, TAG_RCPT_TO);
+	req.data = data;
+	req.data_len = len;
+	req.op_timeout_msecs = (int)get_u64(job, TAG_OP_TIMEOUT);
+	req.deadline_msecs = deadline;
+	if (smtp_send(&req, &res, err) < 0)
+		return -1;
+	if (sent_folder != NULL) {
+		struct imap_limits limits = {req.op_timeout_msecs, deadline};
+		struct imap_session *s = NULL;
+		struct hearth_err aerr = {0};
+
+		appended = -1;
+		if (get_account(job, TAG_IMAP, &imap) < 0)
+			hearth_err_set(&aerr, HEARTH_FAIL_PERMANENT, 0,
+				       "job: malformed IMAP account");
+		else if (imap_open(&imap.ep, &imap.cred, &limits, &s, &aerr) ==
+			     0 &&
+			 imap_append(s, sent_folder, data, len, &uid, &aerr) ==
+			     0)
+			appended = 1;
+		imap_close(&s);
+		if (appended < 0)
+			copy_str(append_error, sizeof(append_error), aerr.msg);
+	}
+	r = wire_msg_new(JOB_SEND);
+	wire_put_i64(r, TAG_R_REPLY_CODE, res.reply_code);
+	wire_put_str(r, TAG_R_REPLY_TEXT, res.reply_text);
+	wire_put_str(r, TAG_R_STAGE, res.stage);
+	wire_put_str(r, TAG_R_AUTH_MECH, res.auth_mech);
+	wire_put_u64(r, TAG_R_TLS_VERIFIED, res.tls.verified);
+	wire_put_str(r, TAG_R_FINGERPRINT, res.tls.fingerprint);
+	wire_put_i64(r, TAG_R_APPENDED, appended);
+	wire_put_u64(r, TAG_R_APPENDED_UID, uid);
+	wire_put_str(r, TAG_R_APPEND_ERROR, append_error);
+	*result_r = r;
+	return 0;
+}
+
+int job_send_result_decode(const struct wire_msg *m,
+			   struct job_send_result *res, struct hearth_err *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (m == NULL || wire_msg_type(m) != JOB_SEND) {
+		hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+			       "job: not a SEND result");
+		return -1;
+	}
+	res->reply_code = (int)get_i64(m, TAG_R_REPLY_CODE);
+	copy_str(res->reply_text, sizeof(res->reply_text),
+		 get_str(m, TAG_R_REPLY_TEXT));
+	copy_str(res->stage, sizeof(res->stage), get_str(m, TAG_R_STAGE));
+	copy_str(res->auth_mech, sizeof(res->auth_mech),
+		 get_str(m, TAG_R_AUTH_MECH));
+	res->tls_verified = get_u64(m, TAG_R_TLS_VERIFIED) != 0;
+	copy_str(res->tls_fingerprint, sizeof(res->tls_fingerprint),
+		 get_str(m, TAG_R_FINGERPRINT));
+	res->appended = (int)get_i64(m, TAG_R_APPENDED);
+	res->appended_uid = (uint32_t)get_u64(m, TAG_R_APPENDED_UID);
+	copy_str(res->append_error, sizeof(res->append_error),
+		 get_str(m, TAG_R_APPEND_ERROR));
+	return 0;
+}
+
+/* --- ENGAGE -------------------------------------------------------------- */
+
+struct wire_msg *job_engage_encode(const struct job_engage *job,
+				   struct hearth_err *err)
+{
+	struct wire_msg *m = wire_msg_new(JOB_ENGAGE);
+
+	if (job->n_items > JOB_ENGAGE_MAX_ITEMS ||
+	    job->n_other_folders > JOB_MAX_OTHER_FOLDERS)
+		return encode_fail(&m, "an ENGAGE job this large", err);
+	if (put_account(m, TAG_IMAP, &job->imap) < 0)
+		return encode_fail(&m, "the IMAP account", err);
+	if (put_opt_str(m, TAG_SPAM_FOLDER, job->spam_folder) < 0 ||
+	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->op_timeout_msecs) <
+		0 ||
+	    wire_put_u64(m, TAG_N_ITEMS, job->n_items) < 0)
+		return encode_fail(&m, "the job", err);
+	for (size_t i = 0; i < job->n_other_folders; i++)
+		if (put_opt_str(m, (uint16_t)(TAG_OTHER_FOLDER + i),
+				job->other_folders[i]) < 0)
+			return encode_fail(&m, "a folder name", err);
+	for (size_t i = 0; i < job->n_items; i++) {
+		const struct job_engage_item *it = &job->items[i];
+		struct wire_msg *im = wire_msg_new(0);
+		uint64_t bits = (it->rescue ? BIT_RESCUE : 0) |
+				(it->mark_seen ? BIT_SEEN : 0) |
+				(it->mark_flagged ? BIT_FLAGGED : 0) |
+				(it->mark_important ? BIT_IMPORTANT : 0) |
+				(it->delete_after ? BIT_DELETE : 0);
+		const void *data;
+		size_t len;
+		int bad;
+
+		bad =
+		    wire_put_u64(im, TAG_I_EXCHANGE, it->exchange_id) < 0 ||
+		    put_opt_str(im, TAG_I_TOKEN_HEADER,
+				it->query.token_header) < 0 ||
+		    put_opt_str(im, TAG_I_TOKEN, it->query.token) < 0 ||
+		    put_opt_str(im, TAG_I_MESSAGE_ID, it->query.message_id) <
+			0 ||
+		    put_opt_str(im, TAG_I_FROM, it->query.from_addr) < 0 ||
+		    put_opt_str(im, TAG_I_SUBJECT, it->query.subject) < 0 ||
+		    wire_put_i64(im, TAG_I_SENT_AT, it->query.sent_at) < 0 ||
+		    wire_put_i64(im, TAG_I_WINDOW, it->query.window_secs) < 0 ||
+		    wire_put_u64(im, TAG_I_BITS, bits) < 0 ||
+		    put_opt_str(im, TAG_I_FILE_TO, it->file_to) < 0;
+		data = wire_msg_data(im, &len);
+		bad = bad || wire_put_bytes(m, (uint16_t)(TAG_ITEM + i), data,
+					    len) < 0;
+		wire_msg_free(&im);
+		if (bad)
+			return encode_fail(&m, "an item", err);
+	}
+	return m;
+}
+
+/* Locate an item: INBOX, the spam folder, then the others. 1, 0, -1. */
+static int engage_locate(struct imap_session *s, const struct job_engage *job,
+			 const struct job_engage_item *it,
+			 struct job_engage_item_result *r,
+			 struct hearth_err *err)
+{
+	const char *folders[2 + JOB_MAX_OTHER_FOLDERS];
+	enum job_placement placements[2 + JOB_MAX_OTHER_FOLDERS];
+	size_t n = 0;
+
+	folders[n] = "INBOX";
+	placements[n++] = JOB_PLACEMENT_INBOX;
+	if (job->spam_folder != NULL) {
+		folders[n] = job->spam_folder;
+		placements[n++] = JOB_PLACEMENT_SPAM;
+	}
+	for (size_t i = 0; i < job->n_other_folders; i++) {
+		folders[n] = job->other_folders[i];
+		placements[n++] = JOB_PLACEMENT_OTHER;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct imap_found found;
+		int ret = imap_locate(s, folders[i], &it->query, &found, err);
+
+		if (ret < 0)
+			return -1;
+		if (ret == 1) {
+			r->placement = placements[i];
+			copy_str(r->folder, sizeof(r->folder), folders[i]);
+			r->method = found.method;
+			r->uid = found.uid;
+			r->seen = found.seen;
+			r->flagged = found.flagged;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Handle one item. Returns 0 when done (an operation that the server
+ * refused is recorded in the item), -1 when the session is lost.
+ */
+static int engage_item(struct imap_session *s, const struct job_engage *job,
+		       const struct job_engage_item *it,
+		       struct job_engage_item_result *r, struct hearth_err *err)
+{
+	struct hearth_err e = {0};
+	const char *where;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->exchange_id = it->exchange_id;
+	ret = engage_locate(s, job, it, r, &e);
+	if (ret == 0)
+		return 0;
+	if (ret < 0)
+		goto failed;
+	where = r->placement == JOB_PLACEMENT_SPAM && it->rescue ? "INBOX"
+								 : r->folder;
+	if (r->placement == JOB_PLACEMENT_SPAM && it->rescue) {
+		uint32_t new_uid = 0;
+
+		if (imap_move(s, r->folder, r->uid, "INBOX", &new_uid, &e) < 0)
+			goto failed;
+		r->rescued = true;
+		r->uid = new_uid;
+		if (new_uid == 0) {
+			/* No COPYUID: find it again, never STORE against
+			 * the old UID. */
+			struct imap_found found;
+
+			ret = imap_locate(s, "INBOX", &it->query, &found, &e);
+			if (ret < 0)
+				goto failed;
+			r->uid = ret == 1 ? found.uid : 0;
+		}
+	}
+	if (r->uid != 0 &&
+	    (it->mark_seen || it->mark_flagged || it->mark_important)) {
+		if (imap_mark(s, where, r->uid, it->mark_seen, it->mark_flagged,
+			      it->mark_important, &e) < 0)
+			goto failed;
+		r->seen |= it->mark_seen;
+		r->flagged |= it->mark_flagged;
+		r->important =
+		    it->mark_important && imap_has_capability(s, "X-GM-EXT-1");
+	}
+	if (r->uid != 0 && it->delete_after) {
+		if (imap_delete(s, where, r->uid, &e) < 0)
+			goto failed;
+		r->deleted = true;
+	} else if (r->uid != 0 && it->file_to != NULL &&
+		   strcmp(it->file_to, where) != 0) {
+		uint32_t filed_uid = 0;
+
+		if (imap_move(s, where, r->uid, it->file_to, &filed_uid, &e) <
+		    0)
+			goto failed;
+		r->filed = true;
+	}
+	return 0;
+failed:
+	r->fail = e.fail;
+	copy_str(r->error, sizeof(r->error), e.msg);
+	if (e.fail == HEARTH_FAIL_RETRY) {
+		/* RETRY from imap_* means the session is gone. */
+		*err = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int run_engage(const struct wire_msg *m, int64_t deadline,
+		      struct wire_msg **result_r, struct hearth_err *err)
+{
+	struct job_engage job = {0};
+	struct job_engage_item *items = NULL;
+	struct wire_msg **item_msgs = NULL;
+	struct job_engage_item_result *results = NULL;
+	struct imap_session *s = NULL;
+	struct imap_folders folders = {0};
+	struct hearth_err serr = {0};
+	struct imap_limits limits;
+	struct wire_msg *r;
+	size_t done = 0;
+	int ret = -1;
+
+	if (get_account(m, TAG_IMAP, &job.imap) < 0) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "job: malformed ENGAGE job");
+		return -1;
+	}
+	job.spam_folder = get_str(m, TAG_SPAM_FOLDER);
+	job.op_timeout_msecs = (int)get_u64(m, TAG_OP_TIMEOUT);
+	job.n_items = get_u64(m, TAG_N_ITEMS);
+	if (job.n_items > JOB_ENGAGE_MAX_ITEMS) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "job: ENGAGE job with too many items");
+		return -1;
+	}
+	for (size_t i = 0; i < JOB_MAX_OTHER_FOLDERS; i++) {
+		const char *f = get_str(m, (uint16_t)(TAG_OTHER_FOLDER + i));
+
+		if (f != NULL)
+			job.other_folders[job.n_other_folders++] = f;
+	}
+	items = xcalloc(job.n_items + 1, sizeof(*items));
+	item_msgs = xcalloc(job.n_items + 1, sizeof(*item_msgs));
+	results = xcalloc(job.n_items + 1, sizeof(*results));
+	for (size_t i = 0; i < job.n_items; i++) {
+		const void *data = NULL;
+		size_t len = 0;
+		struct job_engage_item *it = &items[i];
+		struct wire_msg *im;
+		uint64_t bits;
+
+		if (wire_get_bytes(m, (uint16_t)(TAG_ITEM + i), &data, &len) !=
+			1 ||
+		    wire_msg_parse(data, len, &item_msgs[i], err) < 0) {
+			hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+				       "job: malformed ENGAGE item %zu", i);
+			goto out;
+		}
+		im = item_msgs[i];
+		bits = get_u64(im, TAG_I_BITS);
+		it->exchange_id = get_u64(im, TAG_I_EXCHANGE);
+		it->query.token_header = get_str(im, TAG_I_TOKEN_HEADER);
+		it->query.token = get_str(im, TAG_I_TOKEN);
+		it->query.message_id = get_str(im, TAG_I_MESSAGE_ID);
+		it->query.from_addr = get_str(im, TAG_I_FROM);
+		it->query.subject = get_str(im, TAG_I_SUBJECT);
+		it->query.sent_at = (time_t)get_i64(im, TAG_I_SENT_AT);
+		it->query.window_secs = (int)get_i64(im, TAG_I_WINDOW);
+		it->rescue = (bits & BIT_RESCUE) != 0;
+		it->mark_seen = (bits & BIT_SEEN) != 0;
+		it->mark_flagged = (bits & BIT_FLAGGED) != 0;
+		it->mark_important = (bits & BIT_IMPORTANT) != 0;
+		it->delete_after = (bits & BIT_DELETE) != 0;
+		it->file_to = get_str(im, TAG_I_FILE_TO);
+	}
+	job.items = items;
+
+	limits.op_timeout_msecs = job.op_timeout_msecs;
+	limits.deadline_msecs = deadline;
+	if (imap_open(&job.imap.ep, &job.imap.cred, &limits, &s, err) < 0)
+		goto out;
+	if (job.spam_folder == NULL) {
+		if (imap_discover(s, &folders, err) < 0)
+			goto out;
+		if (folders.junk != NULL)
+			job.spam_folder = folders.junk->name;
+	}
+	for (done = 0; done < job.n_items; done++)
+		if (engage_item(s, &job, &items[done], &results[done], &serr) <
+		    0)
+			break;
+	if (done == 0 && serr.fail != HEARTH_FAIL_NONE) {
+		/* Nothing was done: the whole job is retried. */
+		*err = serr;
+		goto out;
+	}
+	r = wire_msg_new(JOB_ENGAGE);
+	put_opt_str(r, TAG_R_SPAM_FOLDER, job.spam_folder);
+	wire_put_u64(r, TAG_R_SPAM_FOUND_BY, folders.junk_found_by);
+	wire_put_u64(r, TAG_R_N_ITEMS, done);
+	wire_put_u64(r, TAG_R_SESSION_FAIL, serr.fail);
+	wire_put_str(r, TAG_R_SESSION_ERROR, serr.msg);
+	for (size_t i = 0; i < done; i++) {
+		const struct job_engage_item_result *ir = &results[i];
+		struct wire_msg *im = wire_msg_new(0);
+		uint64_t bits = (ir->seen ? BIT_SEEN : 0) |
+				(ir->flagged ? BIT_FLAGGED : 0) |
+				(ir->important ? BIT_IMPORTANT : 0) |
+				(ir->rescued ? BIT_RESCUED : 0) |
+				(ir->filed ? BIT_FILED : 0) |
+				(ir->deleted ? BIT_DELETED : 0);
+		const void *data;
+		size_t len;
+
+		wire_put_u64(im, TAG_I_EXCHANGE, ir->exchange_id);
+		wire_put_u64(im, TAG_I_PLACEMENT, ir->placement);
+		wire_put_str(im, TAG_I_FOLDER, ir->folder);
+		wire_put_u64(im, TAG_I_METHOD, ir->method);
+		wire_put_u64(im, TAG_I_UID, ir->uid);
+		wire_put_u64(im, TAG_I_BITS, bits);
+		wire_put_u64(im, TAG_I_FAIL, ir->fail);
+		wire_put_str(im, TAG_I_ERROR, ir->error);
+		data = wire_msg_data(im, &len);
+		wire_put_bytes(r, (uint16_t)(TAG_ITEM + i), data, len);
+		wire_msg_free(&im);
+	}
+	*result_r = r;
+	ret = 0;
+out:
+	imap_folders_clear(&folders);
+	imap_close(&s);
+	for (size_t i = 0; i < job.n_items; i++)
+		wire_msg_free(&item_msgs[i]);
+	free(item_msgs);
+	free(items);
+	free(results);
+	return ret;
+}
+
+int job_engage_result_decode(const struct wire_msg *m,
+			     struct job_engage_result *res,
+			     struct hearth_err *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (m == NULL || wire_msg_type(m) != JOB_ENGAGE ||
+	    get_u64(m, TAG_R_N_ITEMS) > JOB_ENGAGE_MAX_ITEMS) {
+		hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+			       "job: not an ENGAGE result");
+		return -1;
+	}
+	copy_str(res->spam_folder, sizeof(res->spam_folder),
+		 get_str(m, TAG_R_SPAM_FOLDER));
+	res->spam_found_by =
+	    (enum imap_discovery)get_u64(m, TAG_R_SPAM_FOUND_BY);
+	res->n_items = get_u64(m, TAG_R_N_ITEMS);
+	res->session_fail = (enum hearth_fail)get_u64(m, TAG_R_SESSION_FAIL);
+	copy_str(res->session_error, sizeof(res->session_error),
+		 get_str(m, TAG_R_SESSION_ERROR));
+	for (size_t i = 0; i < res->n_items; i++) {
+		struct job_engage_item_result *ir = &res->items[i];
+		const void *data = NULL;
+		struct wire_msg *im = NULL;
+		size_t len = 0;
+		uint64_t bits;
+
+		if (wire_get_bytes(m, (uint16_t)(TAG_ITEM + i), &data, &len) !=
+			1 ||
+		    wire_msg_parse(data, len, &im, err) < 0) {
+			hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+				       "job: malformed ENGAGE result item");
+			return -1;
+		}
+		bits = get_u64(im, TAG_I_BITS);
+		ir->exchange_id = get_u64(im, TAG_I_EXCHANGE);
+		ir->placement =
+		    (enum job_placement)get_u64(im, TAG_I_PLACEMENT);
+		copy_str(ir->folder, sizeof(ir->folder),
+			 get_str(im, TAG_I_FOLDER));
+		ir->method = (enum imap_locate_method)get_u64(im, TAG_I_METHOD);
+		ir->uid = (uint32_t)get_u64(im, TAG_I_UID);
+		ir->seen = (bits & BIT_SEEN) != 0;
+		ir->flagged = (bits & BIT_FLAGGED) != 0;
+		ir->important = (bits & BIT_IMPORTANT) != 0;
+		ir->rescued = (bits & BIT_RESCUED) != 0;
+		ir->filed = (bits & BIT_FILED) != 0;
+		ir->deleted = (bits & BIT_DELETED) != 0;
+		ir->fail = (enum hearth_fail)get_u64(im, TAG_I_FAIL);
+		copy_str(ir->error, sizeof(ir->error),
+			 get_str(im, TAG_I_ERROR));
+		wire_msg_free(&im);
+	}
+	return 0;
+}
+
+/* --- PROBE --------------------------------------------------------------- */
+
+struct wire_msg *job_probe_encode(const struct job_probe *job,
+				  struct hearth_err *err)
+{
+	struct wire_msg *m = wire_msg_new(JOB_PROBE);
+
+	if (put_account(m, TAG_SMTP, &job->smtp) < 0 ||
+	    put_account(m, TAG_IMAP, &job->imap) < 0)
+		return encode_fail(&m, "an account", err);
+	if (put_opt_str(m, TAG_EHLO, job->ehlo_name) < 0 ||
+	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->op_timeout_msecs) <
+		0)
+		return encode_fail(&m, "the job", err);
+	return m;
+}
+
+static int run_probe(const struct wire_msg *m, int64_t deadline,
+		     struct wire_msg **result_r, struct hearth_err *err)
+{
+	struct job_account smtp, imap;
+	struct smtp_request req = {0};
+	struct smtp_result sres;
+	struct hearth_err serr = {0}, ierr = {0};
+	struct imap_session *s = NULL;
+	struct imap_folders f = {0};
+	struct imap_limits limits;
+	struct wire_msg *r;
+	uint64_t caps = 0;
+
+	if (get_account(m, TAG_SMTP, &smtp) < 0 ||
+	    get_account(m, TAG_IMAP, &imap) < 0) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "job: malformed PROBE job");
+		return -1;
+	}
+	req.ep = &smtp.ep;
+	req.cred = &smtp.cred;
+	req.ehlo_name = get_str(m, TAG_EHLO);
+	req.op_timeout_msecs = (int)get_u64(m, TAG_OP_TIMEOUT);
+	req.deadline_msecs = deadline;
+	smtp_login_check(&req, &sres, &serr);
+
+	limits.op_timeout_msecs = req.op_timeout_msecs;
+	limits.deadline_msecs = deadline;
+	if (imap_open(&imap.ep, &imap.cred, &limits, &s, &ierr) == 0) {
+		caps = (imap_has_capability(s, "MOVE") ? CAP_MOVE : 0) |
+		       (imap_has_capability(s, "UIDPLUS") ? CAP_UIDPLUS : 0) |
+		       (imap_has_capability(s, "X-GM-EXT-1") ? CAP_GMAIL : 0) |
+		       (imap_has_capability(s, "SPECIAL-USE") ? CAP_SPECIAL_USE
+							      : 0) |
+		       (imap_has_capability(s, "IDLE") ? CAP_IDLE : 0);
+		imap_discover(s, &f, &ierr);
+	}
+
+	r = wire_msg_new(JOB_PROBE);
+	wire_put_u64(r, TAG_R_FAIL, serr.fail);
+	wire_put_str(r, TAG_R_ERROR, serr.msg);
+	wire_put_str(r, TAG_R_AUTH_MECH, sres.auth_mech);
+	wire_put_u64(r, TAG_R_TLS_VERIFIED, sres.tls.verified);
+	wire_put_str(r, TAG_R_FINGERPRINT, sres.tls.fingerprint);
+	wire_put_u64(r, TAG_R_IMAP + TAG_R_FAIL, ierr.fail);
+	wire_put_str(r, TAG_R_IMAP + TAG_R_ERROR, ierr.msg);
+	if (s != NULL) {
+		const struct tls_info *tls = imap_tls(s);
+
+		wire_put_str(r, TAG_R_IMAP + TAG_R_AUTH_MECH,
+			     imap_auth_mech(s));
+		wire_put_u64(r, TAG_R_IMAP + TAG_R_TLS_VERIFIED, tls->verified);
+		wire_put_str(r, TAG_R_IMAP + TAG_R_FINGERPRINT,
+			     tls->fingerprint);
+	}
+	wire_put_u64(r, TAG_R_CAPS, caps);
+	if (f.junk != NULL)
+		wire_put_str(r, TAG_R_SPAM_FOLDER, f.junk->name);
+	wire_put_u64(r, TAG_R_SPAM_FOUND_BY, f.junk_found_by);
+	if (f.sent != NULL)
+		wire_put_str(r, TAG_R_SENT_FOLDER, f.sent->name);
+	if (f.trash != NULL)
+		wire_put_str(r, TAG_R_TRASH_FOLDER, f.trash->name);
+	if (f.archive != NULL)
+		wire_put_str(r, TAG_R_ARCHIVE_FOLDER, f.archive->name);
+	imap_folders_clear(&f);
+	imap_close(&s);
+	*result_r = r;
+	return 0;
+}
+
+int job_probe_result_decode(const struct wire_msg *m,
+			    struct job_probe_result *res,
+			    struct hearth_err *err)
+{
+	uint64_t caps;
+
+	memset(res, 0, sizeof(*res));
+	if (m == NULL || wire_msg_type(m) != JOB_PROBE) {
+		hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+			       "job: not a PROBE result");
+		return -1;
+	}
+	res->smtp_fail = (enum hearth_fail)get_u64(m, TAG_R_FAIL);
+	copy_str(res->smtp_error, sizeof(res->smtp_error),
+		 get_str(m, TAG_R_ERROR));
+	copy_str(res->smtp_auth_mech, sizeof(res->smtp_auth_mech),
+		 get_str(m, TAG_R_AUTH_MECH));
+	res->smtp_tls_verified = get_u64(m, TAG_R_TLS_VERIFIED) != 0;
+	copy_str(res->smtp_tls_fingerprint, sizeof(res->smtp_tls_fingerprint),
+		 get_str(m, TAG_R_FINGERPRINT));
+	res->imap_fail = (enum hearth_fail)get_u64(m, TAG_R_IMAP + TAG_R_FAIL);
+	copy_str(res->imap_error, sizeof(res->imap_error),
+		 get_str(m, TAG_R_IMAP + TAG_R_ERROR));
+	copy_str(res->imap_auth_mech, sizeof(res->imap_auth_mech),
+		 get_str(m, TAG_R_IMAP + TAG_R_AUTH_MECH));
+	res->imap_tls_verified =
+	    get_u64(m, TAG_R_IMAP + TAG_R_TLS_VERIFIED) != 0;
+	copy_str(res->imap_tls_fingerprint, sizeof(res->imap_tls_fingerprint),
+		 get_str(m, TAG_R_IMAP + TAG_R_FINGERPRINT));
+	caps = get_u64(m, TAG_R_CAPS);
+	res->cap_move = (caps & CAP_MOVE) != 0;
+	res->cap_uidplus = (caps & CAP_UIDPLUS) != 0;
+	res->cap_gmail = (caps & CAP_GMAIL) != 0;
+	res->cap_special_use = (caps & CAP_SPECIAL_USE) != 0;
+	res->cap_idle = (caps & CAP_IDLE) != 0;
+	copy_str(res->spam_folder, sizeof(res->spam_folder),
+		 get_str(m, TAG_R_SPAM_FOLDER));
+	res->spam_found_by =
+	    (enum imap_discovery)get_u64(m, TAG_R_SPAM_FOUND_BY);
+	copy_str(res->sent_folder, sizeof(res->sent_folder),
+		 get_str(m, TAG_R_SENT_FOLDER));
+	copy_str(res->trash_folder, sizeof(res->trash_folder),
+		 get_str(m, TAG_R_TRASH_FOLDER));
+	copy_str(res->archive_folder, sizeof(res->archive_folder),
+		 get_str(m, TAG_R_ARCHIVE_FOLDER));
+	return 0;
+}
+
+/* --- the handler --------------------------------------------------------- */
+
+int job_handler(const struct wire_msg *job, struct wire_msg **result_r,
+		void *ctx, struct hearth_err *err)
+{
+	int64_t deadline = 0;
+
+	(void)ctx;
+	*result_r = NULL;
+	if (wire_get_i64(job, WORKER_TAG_DEADLINE, &deadline) != 1)
+		deadline = net_now_msecs() + 60000;
+	switch (wire_msg_type(job)) {
+	case JOB_SEND:
+		return run_send(job, deadline, result_r, err);
+	case JOB_ENGAGE:
+		return run_engage(job, deadline, result_r, err);
+	case JOB_PROBE:
+		return run_probe(job, deadline, result_r, err);
+	}
+	hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0, "job: unknown type %u",
+		       (unsigned)wire_msg_type(job));
+	return -1;
+}

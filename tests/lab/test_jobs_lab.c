@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Real jobs in real worker processes against the lab: PROBE on several
+ * folder layouts and with a wrong password, SEND with a copy appended to
+ * Sent, and ENGAGE rescuing a message from spam, marking it and filing it,
+ * with a missing one reported missing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hearth/job.h"
+#include "hearth/log.h"
+#include "hearth/message.h"
+#include "hearth/net.h"
+#include "hearth/worker.h"
+#include "hearth/xalloc.h"
+#include "jobrun.h"
+#include "labenv.h"
+#include "test.h"
+
+#define TOKEN_HEADER "X-Ref"
+
+static struct worker_pool *pool;
+
+/* Run one job to its end in the pool. */
+static void run_job(struct wire_msg *job, struct jobrun_outcome *o)
+{
+	static uint64_t id;
+
+	jobrun(pool, ++id, job, net_now_msecs() + 60000, o, NULL);
+}
+
+static struct job_account account(const char *port_key,
+				  enum endpoint_security sec, const char *user,
+				  const char *password)
+{
+	struct job_account a = {
+	    .ep = labenv_endpoint(port_key, sec),
+	    .cred = {.username = user, .secret = password},
+	};
+	return a;
+}
+
+static void test_probe(void)
+{
+	static const struct {
+		const char *user;
+		const char *password;
+		const char *spam;
+		enum imap_discovery how;
+	} cases[] = {
+	    {"user3@std.test", LABENV_PASSWORD, "Junk",
+	     IMAP_DISCOVERY_SPECIAL_USE},
+	    {"user3@gm.test", LABENV_PASSWORD, "[Gmail]/Spam",
+	     IMAP_DISCOVERY_SPECIAL_USE},
+	    {"user3@old.test", LABENV_PASSWORD, "Spam", IMAP_DISCOVERY_NAME},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct job_probe job = {
+		    .smtp = account("LAB_SUBMISSION_PORT", ENDPOINT_STARTTLS,
+				    cases[i].user, cases[i].password),
+		    .imap = account("LAB_IMAPS_PORT", ENDPOINT_TLS,
+				    cases[i].user, cases[i].password),
+		    .ehlo_name = "client.lab.test",
+		    .op_timeout_msecs = 10000,
+		};
+		struct job_probe_result res;
+		struct hearth_err err;
+		struct jobrun_outcome o;
+		char name[96];
+
+		snprintf(name, sizeof(name), "PROBE %s in a worker",
+			 cases[i].user);
+		test_begin(name);
+		run_job(job_probe_encode(&job, &err), &o);
+		test_assert(!o.failed);
+		test_assert(job_probe_result_decode(o.result, &res, &err) == 0);
+		test_assert(res.smtp_fail == HEARTH_FAIL_NONE);
+		test_assert(res.imap_fail == HEARTH_FAIL_NONE);
+		test_assert(res.smtp_tls_verified && res.imap_tls_verified);
+		test_assert(strcmp(res.smtp_auth_mech, "PLAIN") == 0);
+		test_assert(strcmp(res.imap_auth_mech, "LOGIN") == 0);
+		test_assert(res.cap_move && res.cap_uidplus &&
+			    res.cap_special_use && res.cap_idle &&
+			    !res.cap_gmail);
+		test_assert(strcmp(res.spam_folder, cases[i].spam) == 0);
+		test_assert(res.spam_found_by == cases[i].how);
+		wire_msg_free(&o.result);
+		test_end();
+	}
+
+	test_begin("PROBE with a wrong password: both sides say auth");
+	{
+		struct job_probe job = {
+		    .smtp = account("LAB_SUBMISSION_PORT", ENDPOINT_STARTTLS,
+				    "user3@std.test", "not-the-password"),
+		    .imap = account("LAB_IMAP_PORT", ENDPOINT_STARTTLS,
+				    "user3@std.test", "not-the-password"),
+		    .ehlo_name = "client.lab.test",
+		    .op_timeout_msecs = 10000,
+		};
+		struct job_probe_result res;
+		struct hearth_err err;
+		struct jobrun_outcome o;
+
+		run_job(job_probe_encode(&job, &err), &o);
+		test_assert(!o.failed);
+		test_assert(job_probe_result_decode(o.result, &res, &err) == 0);
+		test_assert(res.smtp_fail == HEARTH_FAIL_AUTH);
+		test_assert(res.imap_fail == HEARTH_FAIL_AUTH);
+		test_assert(strstr(res.smtp_error, "not-the-password") == NULL);
+		test_assert(strstr(res.imap_error, "not-the-password") == NULL);
+		wire_msg_free(&o.result);
+	}
+	test_end();
+}
+
+static void test_send_engage(void)
+{
+	char token[64], *data = NULL, *id = NULL;
+	size_t len = 0;
+	struct hearth_err err = {0};
+	struct message_spec spec = {
+	    .from_name = "Cold Sender",
+	    .from_addr = "user3@cold.test",
+	    .to_name = "Warm Recipient",
+	    .to_addr = "user3@ms.test",
+	    .subject = "Quarterly numbers",
+	    .text_body = "Here are the numbers we talked about.\n",
+	    .token_header = TOKEN_HEADER,
+	    .token_value = token,
+	    .date = time(NULL),
+	};
+	struct job_send send = {
+	    .smtp = account("LAB_SMTPS_PORT", ENDPOINT_TLS, "user3@cold.test",
+			    LABENV_PASSWORD),
+	    .imap = account("LAB_IMAPS_PORT", ENDPOINT_TLS, "user3@cold.test",
+			    LABENV_PASSWORD),
+	    .append_sent_folder = "Sent",
+	    .ehlo_name = "client.lab.test",
+	    .mail_from = "user3@cold.test",
+	    .rcpt_to = "user3@ms.test",
+	    .op_timeout_msecs = 10000,
+	};
+	struct job_send_result sres;
+	struct job_engage_result *eres = xcalloc(1, sizeof(*eres));
+	struct jobrun_outcome o;
+
+	snprintf(token, sizeof(token), "jt%ld%d", (long)time(NULL), rand());
+	test_begin("SEND in a worker, copy appended to Sent");
+	test_assert(message_build(&spec, &data, &len, &id, &err) == 0);
+	send.data = data;
+	send.data_len = len;
+	run_job(job_send_encode(&send, &err), &o);
+	test_assert(!o.failed);
+	test_assert(job_send_result_decode(o.result, &sres, &err) == 0);
+	test_assert(sres.reply_code == 250);
+	test_assert(sres.tls_verified);
+	test_assert(sres.appended == 1 && sres.appended_uid > 0);
+	wire_msg_free(&o.result);
+	test_assert(labenv_maillab("wait %s user3@ms.test 'Junk Email' '%s' 15",
+				   labenv_dir, id) == 0);
+	test_assert(labenv_maillab("wait %s user3@cold.test Sent '%s' 15",
+				   labenv_dir, id) == 0);
+	test_end();
+
+	test_begin(
+	    "ENGAGE in a worker: rescue, mark, file; missing is missing");
+	{
+		struct job_engage_item items[2] = {
+		    {.exchange_id = 41,
+		     .query = {.token_header = TOKEN_HEADER,
+			       .token = token,
+			       .message_id = id},
+		     .rescue = true,
+		     .mark_seen = true,
+		     .mark_flagged = true,
+		     .mark_important = true,
+		     .file_to = "Archive"},
+		    {.exchange_id = 42,
+		     .query = {.token_header = TOKEN_HEADER,
+			       .token = "no-such-token",
+			       .message_id = "<nobody@cold.test>"},
+		     .rescue = true,
+		     .mark_seen = true},
+		};
+		struct job_engage job = {
+		    .imap = account("LAB_IMAP_PORT", ENDPOINT_STARTTLS,
+				    "user3@ms.test", LABENV_PASSWORD),
+		    .items = items,
+		    .n_items = 2,
+		    .op_timeout_msecs = 10000,
+		};
+
+		run_job(job_engage_encode(&job, &err), &o);
+		test_assert(!o.failed);
+		test_assert(job_engage_result_decode(o.result, eres, &err) ==
+			    0);
+		test_assert(strcmp(eres->spam_folder, "Junk Email") == 0);
+		test_assert(eres->spam_found_by == IMAP_DISCOVERY_SPECIAL_USE);
+		test_assert(eres->n_items == 2);
+		test_assert(eres->session_fail == HEARTH_FAIL_NONE);
+		test_assert(eres->items[0].exchange_id == 41);
+		test_assert(eres->items[0].placement == JOB_PLACEMENT_SPAM);
+		test_assert(strcmp(eres->items[0].folder, "Junk Email") == 0);
+		test_assert(eres->items[0].method == IMAP_LOCATE_TOKEN);
+		test_assert(eres->items[0].rescued);
+		test_assert(eres->items[0].seen && eres->items[0].flagged);
+		test_assert(!eres->items[0].important); /* not Gmail */
+		test_assert(eres->items[0].filed);
+		test_assert(eres->items[0].fail == HEARTH_FAIL_NONE);
+		test_assert(eres->items[1].exchange_id == 42);
+		test_assert(eres->items[1].placement == JOB_PLACEMENT_MISSING);
+		test_assert(!eres->items[1].rescued);
+		wire_msg_free(&o.result);
+		test_assert(labenv_maillab("list %s user3@ms.test Archive | "
+					   "grep -F '%s' | grep -q "
+					   "'Seen.*Flagged\\|Flagged.*Seen'",
+					   labenv_dir, id) == 0);
+		test_assert(labenv_maillab("list %s user3@ms.test 'Junk Email' "
+					   "| grep -qF '%s'",
+					   labenv_dir, id) != 0);
+	}
+	test_end();
+	free(eres);
+	free(data);
+	free(id);
+}
+
+int main(int argc, char **argv)
+{
+	struct hearth_err err = {0};
+	int ret;
+
+	if (argc < 2 || labenv_load(argv[1]) < 0) {
+		printf("SKIP: no lab (the lab fixture did not start one)\n");
+		return TEST_SKIP;
+	}
+	srand((unsigned)time(NULL));
+	pool = worker_pool_new(2, job_handler, NULL, &err);
+	if (pool == NULL) {
+		fprintf(stderr, "worker_pool_new: %s\n", err.msg);
+		return 1;
+	}
+	test_probe();
+	test_send_engage();
+	ret = test_exit();
+	worker_pool_free(&pool);
+	return ret;
+}
