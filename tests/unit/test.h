@@ -51,6 +51,18 @@ static inline int test_slack_msecs(void)
 	return v != NULL && atoi(v) > 0 ? atoi(v) : 500;
 }
 
+/*
+ * A factor for the timeouts and deadlines of tests that exercise them: 1,
+ * or TEST_TIME_SCALE from the environment (valgrind runs everything some
+ * twenty times slower and sets 4).
+ */
+static inline int test_time_scale(void)
+{
+	const char *v = getenv("TEST_TIME_SCALE");
+
+	return v != NULL && atoi(v) > 0 ? atoi(v) : 1;
+}
+
 static inline int test_exit(void)
 {
 	printf("%d passed, %d failed\n", test_count_run - test_count_failed,

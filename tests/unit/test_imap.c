@@ -19,7 +19,7 @@
 
 #define CERTS	       HEARTH_TEST_CERTS_DIR
 #define OP_MSECS       1000
-#define DEADLINE_MSECS 2500
+#define DEADLINE_MSECS (2500 * test_time_scale())
 
 /* Greeting, STARTTLS and LOGIN, then post-login capabilities CAPS. */
 #define STARTTLS_LOGIN(caps)                                                   \
@@ -147,8 +147,10 @@ static void test_open_failures(void)
 	test_end();
 
 	test_begin("a greeting trickled past the deadline: retry");
-	expect_open_fails("trickle 300 * OK a slow, slow, slow server\nhang\n",
-			  ENDPOINT_STARTTLS, NULL, HEARTH_FAIL_RETRY);
+	expect_open_fails(
+	    "trickle 300 * OK a slow, slow, slow server that takes its time "
+	    "over every single byte of its greeting\nhang\n",
+	    ENDPOINT_STARTTLS, NULL, HEARTH_FAIL_RETRY);
 	test_end();
 
 	test_begin("STARTTLS not offered: permanent, no LOGIN sent");
@@ -255,7 +257,8 @@ static void test_sessions(void)
 	    &f,
 	    TLS_LOGIN(
 		"UIDPLUS") "expect_tag SELECT INBOX\n"
-			   "trickle 200 * 3 EXISTS and a great deal more\n"
+			   "trickle 200 * 3 EXISTS and a great deal more that "
+			   "keeps coming, one byte after another\n"
 			   "hang\n",
 	    ENDPOINT_TLS, "good", NULL));
 	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);

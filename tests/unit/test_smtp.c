@@ -16,7 +16,7 @@
 
 #define CERTS	       HEARTH_TEST_CERTS_DIR
 #define OP_MSECS       1000
-#define DEADLINE_MSECS 2500
+#define DEADLINE_MSECS (2500 * test_time_scale())
 
 static const char msg[] = "From: <a@x.test>\r\nTo: <b@y.test>\r\n"
 			  "Subject: hi\r\n\r\n.starts with a dot\r\nbye\r\n";
@@ -121,7 +121,8 @@ static void test_timeouts(void)
 	test_end();
 
 	test_begin("a byte every 300 ms cannot pass the deadline");
-	run("trickle 300 220 fake.test ESMTP ready and willing\nhang\n",
+	run("trickle 300 220 fake.test ESMTP ready and willing, one "
+	    "byte at a time, for as long as it takes\nhang\n",
 	    ENDPOINT_STARTTLS, NULL, false, &r);
 	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "greeting");
 	test_assert(r.msecs >= DEADLINE_MSECS - 50);
