@@ -11,13 +11,11 @@
 
 static const char *const google_domains[] = {"gmail.com", "googlemail.com",
 					     NULL};
-static const char *const google_mx[] = {".google.com", ".googlemail.com",
-					NULL};
-static const char *const microsoft_domains[] = {
-	"outlook.com", "hotmail.com", "live.com", "msn.com", NULL};
-static const char *const microsoft_mx[] = {".protection.outlook.com",
-					   ".outlook.com", ".hotmail.com",
-					   NULL};
+static const char *const google_mx[] = {".google.com", ".googlemail.com", NULL};
+static const char *const microsoft_domains[] = {"outlook.com", "hotmail.com",
+						"live.com", "msn.com", NULL};
+static const char *const microsoft_mx[] = {
+    ".protection.outlook.com", ".outlook.com", ".hotmail.com", NULL};
 static const char *const yahoo_domains[] = {"yahoo.com", "ymail.com",
 					    "rocketmail.com", NULL};
 static const char *const yahoo_mx[] = {".yahoodns.net", NULL};
@@ -30,98 +28,98 @@ static const char *const fastmail_mx[] = {".messagingengine.com", NULL};
 static const char *const none[] = {NULL};
 
 static const struct provider providers[] = {
-	{
-		.name = "google",
-		.label = "Google Workspace / Gmail",
-		.smtp_host = "smtp.gmail.com",
-		.smtp_port = 465,
-		.smtp_security = ENDPOINT_TLS,
-		.imap_host = "imap.gmail.com",
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = true,
-		.auth_hint = "for Google Workspace and Gmail use an app "
-			     "password (2-Step Verification must be on) or an "
-			     "OAuth2 token command (--token-command)",
-		.domains = google_domains,
-		.mx_suffixes = google_mx,
-	},
-	{
-		.name = "microsoft",
-		.label = "Microsoft 365 / Outlook",
-		.smtp_host = "smtp.office365.com",
-		.smtp_port = 587,
-		.smtp_security = ENDPOINT_STARTTLS,
-		.imap_host = "outlook.office365.com",
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = true,
-		.auth_hint = "Microsoft 365 takes OAuth2 for IMAP and SMTP: "
-			     "use an OAuth2 token command (--token-command), "
-			     "and enable SMTP AUTH for the mailbox",
-		.domains = microsoft_domains,
-		.mx_suffixes = microsoft_mx,
-	},
-	{
-		.name = "yahoo",
-		.label = "Yahoo Mail",
-		.smtp_host = "smtp.mail.yahoo.com",
-		.smtp_port = 465,
-		.smtp_security = ENDPOINT_TLS,
-		.imap_host = "imap.mail.yahoo.com",
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = true,
-		.auth_hint = "Yahoo needs an app password from Account "
-			     "Security",
-		.domains = yahoo_domains,
-		.mx_suffixes = yahoo_mx,
-	},
-	{
-		.name = "zoho",
-		.label = "Zoho Mail",
-		.smtp_host = "smtp.zoho.com",
-		.smtp_port = 465,
-		.smtp_security = ENDPOINT_TLS,
-		.imap_host = "imap.zoho.com",
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = false,
-		.auth_hint = "enable IMAP access in Zoho Mail's settings and "
-			     "use an application-specific password if "
-			     "two-factor authentication is on",
-		.domains = zoho_domains,
-		.mx_suffixes = zoho_mx,
-	},
-	{
-		.name = "fastmail",
-		.label = "Fastmail",
-		.smtp_host = "smtp.fastmail.com",
-		.smtp_port = 465,
-		.smtp_security = ENDPOINT_TLS,
-		.imap_host = "imap.fastmail.com",
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = false,
-		.auth_hint = "Fastmail needs an app password (Settings, "
-			     "Privacy & Security)",
-		.domains = fastmail_domains,
-		.mx_suffixes = fastmail_mx,
-	},
-	{
-		.name = "generic",
-		.label = "another provider (hosts given by hand)",
-		.smtp_port = 587,
-		.smtp_security = ENDPOINT_STARTTLS,
-		.imap_port = 993,
-		.imap_security = ENDPOINT_TLS,
-		.files_sent_itself = false,
-		.auth_hint = "check the user name and password with the "
-			     "provider; some need an app password for IMAP "
-			     "and SMTP",
-		.domains = none,
-		.mx_suffixes = none,
-	},
+    {
+	.name = "google",
+	.label = "Google Workspace / Gmail",
+	.smtp_host = "smtp.gmail.com",
+	.smtp_port = 465,
+	.smtp_security = ENDPOINT_TLS,
+	.imap_host = "imap.gmail.com",
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = true,
+	.auth_hint = "for Google Workspace and Gmail use an app "
+		     "password (2-Step Verification must be on) or an "
+		     "OAuth2 token command (--token-command)",
+	.domains = google_domains,
+	.mx_suffixes = google_mx,
+    },
+    {
+	.name = "microsoft",
+	.label = "Microsoft 365 / Outlook",
+	.smtp_host = "smtp.office365.com",
+	.smtp_port = 587,
+	.smtp_security = ENDPOINT_STARTTLS,
+	.imap_host = "outlook.office365.com",
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = true,
+	.auth_hint = "Microsoft 365 takes OAuth2 for IMAP and SMTP: "
+		     "use an OAuth2 token command (--token-command), "
+		     "and enable SMTP AUTH for the mailbox",
+	.domains = microsoft_domains,
+	.mx_suffixes = microsoft_mx,
+    },
+    {
+	.name = "yahoo",
+	.label = "Yahoo Mail",
+	.smtp_host = "smtp.mail.yahoo.com",
+	.smtp_port = 465,
+	.smtp_security = ENDPOINT_TLS,
+	.imap_host = "imap.mail.yahoo.com",
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = true,
+	.auth_hint = "Yahoo needs an app password from Account "
+		     "Security",
+	.domains = yahoo_domains,
+	.mx_suffixes = yahoo_mx,
+    },
+    {
+	.name = "zoho",
+	.label = "Zoho Mail",
+	.smtp_host = "smtp.zoho.com",
+	.smtp_port = 465,
+	.smtp_security = ENDPOINT_TLS,
+	.imap_host = "imap.zoho.com",
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = false,
+	.auth_hint = "enable IMAP access in Zoho Mail's settings and "
+		     "use an application-specific password if "
+		     "two-factor authentication is on",
+	.domains = zoho_domains,
+	.mx_suffixes = zoho_mx,
+    },
+    {
+	.name = "fastmail",
+	.label = "Fastmail",
+	.smtp_host = "smtp.fastmail.com",
+	.smtp_port = 465,
+	.smtp_security = ENDPOINT_TLS,
+	.imap_host = "imap.fastmail.com",
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = false,
+	.auth_hint = "Fastmail needs an app password (Settings, "
+		     "Privacy & Security)",
+	.domains = fastmail_domains,
+	.mx_suffixes = fastmail_mx,
+    },
+    {
+	.name = "generic",
+	.label = "another provider (hosts given by hand)",
+	.smtp_port = 587,
+	.smtp_security = ENDPOINT_STARTTLS,
+	.imap_port = 993,
+	.imap_security = ENDPOINT_TLS,
+	.files_sent_itself = false,
+	.auth_hint = "check the user name and password with the "
+		     "provider; some need an app password for IMAP "
+		     "and SMTP",
+	.domains = none,
+	.mx_suffixes = none,
+    },
 };
 
 #define N_PROVIDERS (sizeof(providers) / sizeof(*providers))

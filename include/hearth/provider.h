@@ -18,8 +18,8 @@
 #include "hearth/endpoint.h"
 
 struct provider {
-	const char *name;  /* "google", "microsoft", ... "generic" */
-	const char *label; /* "Google Workspace / Gmail" */
+	const char *name;      /* "google", "microsoft", ... "generic" */
+	const char *label;     /* "Google Workspace / Gmail" */
 	const char *smtp_host; /* NULL for generic: must be given */
 	uint16_t smtp_port;
 	enum endpoint_security smtp_security;

@@ -10,7 +10,8 @@ static void test_lookup(void)
 				   "alt1.aspmx.l.google.com"};
 	const char *ms_mx[] = {"acme-com.mail.protection.outlook.com"};
 	const char *other_mx[] = {"mx1.example.net", "mx2.example.net"};
-	const char *mixed[] = {"mx.example.net", "in1-smtp.messagingengine.com"};
+	const char *mixed[] = {"mx.example.net",
+			       "in1-smtp.messagingengine.com"};
 	const char *fake[] = {"google.com.evil.example", "notgoogle.com"};
 	size_t n;
 	const struct provider *all = provider_all(&n);
@@ -21,8 +22,8 @@ static void test_lookup(void)
 	test_assert(provider_by_name("lotus") == NULL);
 	test_assert(strcmp(provider_by_domain("GMAIL.com")->name, "google") ==
 		    0);
-	test_assert(strcmp(provider_by_domain("hotmail.com")->name,
-			   "microsoft") == 0);
+	test_assert(
+	    strcmp(provider_by_domain("hotmail.com")->name, "microsoft") == 0);
 	test_assert(provider_by_domain("acme-sales.com") == NULL);
 	test_assert(strcmp(provider_by_mx(google_mx, 2)->name, "google") == 0);
 	test_assert(strcmp(provider_by_mx(ms_mx, 1)->name, "microsoft") == 0);

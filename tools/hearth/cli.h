@@ -49,7 +49,7 @@ void cli_close(struct cli *cli);
 int cli_fail(const char *cmd, const struct hearth_err *err);
 /* Print a usage error and return EX_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* The sysexits code for a failure class. */
 int cli_exit_code(enum hearth_fail fail);
 

@@ -47,9 +47,9 @@ struct enroll {
 	size_t line; /* CSV line, 0 on the command line */
 	struct store_inbox in;
 	char *pool_name, *client_name;
-	char *password;	 /* a secret to seal (wiped), or NULL */
-	char *command;	 /* a password or token command, or NULL */
-	bool oauth2;	 /* the command prints an OAuth2 access token */
+	char *password; /* a secret to seal (wiped), or NULL */
+	char *command;	/* a password or token command, or NULL */
+	bool oauth2;	/* the command prints an OAuth2 access token */
 	const struct provider *provider;
 	char *error; /* why this one cannot be enrolled */
 	bool done;   /* probed successfully */
@@ -68,7 +68,7 @@ static void enroll_clear(struct enroll *e)
 }
 
 static void enroll_fail(struct enroll *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void enroll_fail(struct enroll *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -195,8 +195,9 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 	if (in->imap_host == NULL)
 		set(&in->imap_host, e->provider->imap_host);
 	if (in->smtp_host == NULL || in->imap_host == NULL) {
-		enroll_fail(e, "the %s provider needs --smtp-host and "
-			       "--imap-host",
+		enroll_fail(e,
+			    "the %s provider needs --smtp-host and "
+			    "--imap-host",
 			    e->provider->name);
 		return;
 	}
@@ -223,8 +224,8 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 	}
 	if (!message_domain_ok(in->smtp_host) ||
 	    !message_domain_ok(in->imap_host)) {
-		enroll_fail(e, "'%s' or '%s' is not a host name",
-			    in->smtp_host, in->imap_host);
+		enroll_fail(e, "'%s' or '%s' is not a host name", in->smtp_host,
+			    in->imap_host);
 		return;
 	}
 	if (in->username == NULL)
@@ -238,7 +239,8 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 	if (in->ramp_profile == NULL)
 		set(&in->ramp_profile, cfg->ramp_profile);
 	if (!profile_ok(in->ramp_profile)) {
-		enroll_fail(e, "ramp profile '%s' is not safe, standard or fast",
+		enroll_fail(e,
+			    "ramp profile '%s' is not safe, standard or fast",
 			    in->ramp_profile);
 		return;
 	}
@@ -307,8 +309,9 @@ static void probe_judge(struct enroll *e)
 	if (p->smtp_fail == HEARTH_FAIL_NONE &&
 	    p->imap_fail == HEARTH_FAIL_NONE) {
 		if (p->spam_folder[0] == '\0')
-			enroll_fail(e, "no spam folder found on %s: placement "
-				       "cannot be measured",
+			enroll_fail(e,
+				    "no spam folder found on %s: placement "
+				    "cannot be measured",
 				    e->in.imap_host);
 		else
 			e->done = true;
@@ -394,24 +397,21 @@ static void probe_all(struct worker_pool *pool, struct enroll *v, size_t n,
 				continue;
 			}
 			job = (struct job_probe){
-				.smtp = account_of(e, false, cfg,
-						   fetched ? fetched
-							   : e->password),
-				.imap = account_of(e, true, cfg,
-						   fetched ? fetched
-							   : e->password),
-				.ehlo_name = cfg->ehlo_name != NULL
-						     ? cfg->ehlo_name
-						     : strchr(e->in.address,
-							      '@') + 1,
-				.op_timeout_msecs = cfg->op_timeout_msecs,
+			    .smtp = account_of(e, false, cfg,
+					       fetched ? fetched : e->password),
+			    .imap = account_of(e, true, cfg,
+					       fetched ? fetched : e->password),
+			    .ehlo_name = cfg->ehlo_name != NULL
+					     ? cfg->ehlo_name
+					     : strchr(e->in.address, '@') + 1,
+			    .op_timeout_msecs = cfg->op_timeout_msecs,
 			};
 			m = job_probe_encode(&job, &err);
 			vault_secret_free(&fetched);
 			if (m == NULL ||
 			    worker_pool_submit(pool, (uint64_t)(e - v), &m,
 					       net_now_msecs() +
-						       cfg->job_deadline_msecs,
+						   cfg->job_deadline_msecs,
 					       &err) < 0) {
 				wire_msg_free(&m);
 				enroll_fail(e, "%s", err.msg);
@@ -552,8 +552,7 @@ static char *read_secret(const char *address, bool from_stdin)
 
 static int inbox_usage(FILE *out)
 {
-	fprintf(
-		out,
+	fprintf(out,
 		"usage: hearth inbox add ADDRESS [options]\n"
 		"       hearth inbox import FILE.csv\n"
 		"       hearth inbox list [--client C] [--pool P] [--json]\n"
@@ -616,25 +615,25 @@ static struct worker_pool *probe_pool(struct cli *cli, unsigned n)
 static int inbox_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"provider", required_argument, NULL, 'P'},
-		{"smtp-host", required_argument, NULL, 1},
-		{"smtp-port", required_argument, NULL, 2},
-		{"smtp-security", required_argument, NULL, 3},
-		{"imap-host", required_argument, NULL, 4},
-		{"imap-port", required_argument, NULL, 5},
-		{"imap-security", required_argument, NULL, 6},
-		{"username", required_argument, NULL, 7},
-		{"password-stdin", no_argument, NULL, 8},
-		{"password-command", required_argument, NULL, 9},
-		{"token-command", required_argument, NULL, 10},
-		{"client", required_argument, NULL, 11},
-		{"pool", required_argument, NULL, 12},
-		{"display-name", required_argument, NULL, 13},
-		{"ramp-profile", required_argument, NULL, 14},
-		{"window", required_argument, NULL, 15},
-		{"timezone", required_argument, NULL, 16},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"provider", required_argument, NULL, 'P'},
+	    {"smtp-host", required_argument, NULL, 1},
+	    {"smtp-port", required_argument, NULL, 2},
+	    {"smtp-security", required_argument, NULL, 3},
+	    {"imap-host", required_argument, NULL, 4},
+	    {"imap-port", required_argument, NULL, 5},
+	    {"imap-security", required_argument, NULL, 6},
+	    {"username", required_argument, NULL, 7},
+	    {"password-stdin", no_argument, NULL, 8},
+	    {"password-command", required_argument, NULL, 9},
+	    {"token-command", required_argument, NULL, 10},
+	    {"client", required_argument, NULL, 11},
+	    {"pool", required_argument, NULL, 12},
+	    {"display-name", required_argument, NULL, 13},
+	    {"ramp-profile", required_argument, NULL, 14},
+	    {"window", required_argument, NULL, 15},
+	    {"timezone", required_argument, NULL, 16},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct enroll e = {0};
 	struct store_inbox old = {0};
@@ -722,9 +721,9 @@ static int inbox_add(int argc, char **argv)
 		if (e.password == NULL) {
 			enroll_clear(&e);
 			return cli_usage_error(
-				"inbox add", "no secret: use --password-stdin, "
-					     "--password-command or "
-					     "--token-command");
+			    "inbox add", "no secret: use --password-stdin, "
+					 "--password-command or "
+					 "--token-command");
 		}
 	}
 	/* Workers fork before the store and the vault key are open. */
@@ -781,11 +780,11 @@ out:
 
 /* The columns an import file may have. */
 static const char *const import_columns[] = {
-	"address",	 "display_name",  "client",	    "pool",
-	"provider",	 "smtp_host",	  "smtp_port",	    "smtp_security",
-	"imap_host",	 "imap_port",	  "imap_security",  "username",
-	"password",	 "password_command", "token_command", "ramp_profile",
-	"window",	 "timezone",
+    "address",	 "display_name",     "client",	      "pool",
+    "provider",	 "smtp_host",	     "smtp_port",     "smtp_security",
+    "imap_host", "imap_port",	     "imap_security", "username",
+    "password",	 "password_command", "token_command", "ramp_profile",
+    "window",	 "timezone",
 };
 #define N_COLUMNS (sizeof(import_columns) / sizeof(*import_columns))
 
@@ -852,9 +851,9 @@ static int inbox_import(int argc, char **argv)
 
 	if (argc != 2 || argv[1][0] == '-')
 		return strcmp(argv[argc - 1], "--help") == 0
-			       ? inbox_usage(stdout)
-			       : cli_usage_error("inbox import",
-						 "give one FILE.csv");
+			   ? inbox_usage(stdout)
+			   : cli_usage_error("inbox import",
+					     "give one FILE.csv");
 	path = argv[1];
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -993,9 +992,8 @@ static int inbox_import(int argc, char **argv)
 			fprintf(stderr, "%s\n", e->error);
 	}
 	if (!cli_globals.quiet)
-		fprintf(stderr,
-			"%s: %zu enrolled, %zu unchanged, %zu failed\n", path,
-			enrolled, unchanged, bad);
+		fprintf(stderr, "%s: %zu enrolled, %zu unchanged, %zu failed\n",
+			path, enrolled, unchanged, bad);
 	ret = bad > 0 ? EX_DATAERR : EX_OK;
 out:
 	worker_pool_free(&pool);
@@ -1014,31 +1012,29 @@ out:
 static json_t *inbox_json(const struct store_inbox *in)
 {
 	return json_pack(
-		"{s:s, s:o, s:s, s:{s:s, s:i, s:s}, s:{s:s, s:i, s:s}, s:s, "
-		"s:s, s:s, s:s, s:s, s:s, s:o, s:{s:I, s:o, s:o, s:o, s:o, "
-		"s:o, s:o, s:o}}",
-		"address", in->address, "display_name",
-		cli_json_str(in->display_name), "provider", in->provider,
-		"smtp", "host", in->smtp_host, "port", in->smtp_port,
-		"security", in->smtp_security, "imap", "host", in->imap_host,
-		"port", in->imap_port, "security", in->imap_security,
-		"username", in->username, "secret", in->secret_kind,
-		"ramp_profile", in->ramp_profile, "window_start",
-		in->window_start, "window_end", in->window_end, "state",
-		in->state, "state_reason", cli_json_str(in->state_reason),
-		"probe", "at", (json_int_t)in->probed_at, "error",
-		cli_json_str(in->probe_error), "spam_folder",
-		cli_json_str(in->spam_folder), "sent_folder",
-		cli_json_str(in->sent_folder), "archive_folder",
-		cli_json_str(in->archive_folder), "smtp_sha256",
-		cli_json_str(in->smtp_fingerprint), "imap_sha256",
-		cli_json_str(in->imap_fingerprint), "capabilities",
-		json_pack("[s?s?s?s?s?]",
-			  in->caps & CAP_MOVE ? "MOVE" : NULL,
-			  in->caps & CAP_UIDPLUS ? "UIDPLUS" : NULL,
-			  in->caps & CAP_GMAIL ? "X-GM-EXT-1" : NULL,
-			  in->caps & CAP_SPECIAL_USE ? "SPECIAL-USE" : NULL,
-			  in->caps & CAP_IDLE ? "IDLE" : NULL));
+	    "{s:s, s:o, s:s, s:{s:s, s:i, s:s}, s:{s:s, s:i, s:s}, s:s, "
+	    "s:s, s:s, s:s, s:s, s:s, s:o, s:{s:I, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o}}",
+	    "address", in->address, "display_name",
+	    cli_json_str(in->display_name), "provider", in->provider, "smtp",
+	    "host", in->smtp_host, "port", in->smtp_port, "security",
+	    in->smtp_security, "imap", "host", in->imap_host, "port",
+	    in->imap_port, "security", in->imap_security, "username",
+	    in->username, "secret", in->secret_kind, "ramp_profile",
+	    in->ramp_profile, "window_start", in->window_start, "window_end",
+	    in->window_end, "state", in->state, "state_reason",
+	    cli_json_str(in->state_reason), "probe", "at",
+	    (json_int_t)in->probed_at, "error", cli_json_str(in->probe_error),
+	    "spam_folder", cli_json_str(in->spam_folder), "sent_folder",
+	    cli_json_str(in->sent_folder), "archive_folder",
+	    cli_json_str(in->archive_folder), "smtp_sha256",
+	    cli_json_str(in->smtp_fingerprint), "imap_sha256",
+	    cli_json_str(in->imap_fingerprint), "capabilities",
+	    json_pack("[s?s?s?s?s?]", in->caps & CAP_MOVE ? "MOVE" : NULL,
+		      in->caps & CAP_UIDPLUS ? "UIDPLUS" : NULL,
+		      in->caps & CAP_GMAIL ? "X-GM-EXT-1" : NULL,
+		      in->caps & CAP_SPECIAL_USE ? "SPECIAL-USE" : NULL,
+		      in->caps & CAP_IDLE ? "IDLE" : NULL));
 }
 
 /* Probe an enrolled inbox again and record what it found. */
@@ -1067,12 +1063,11 @@ static int inbox_test(struct cli *cli, struct worker_pool *pool,
 	*in = e.in;
 	memset(&e.in, 0, sizeof(e.in));
 	ret = store_inbox_update(cli->store, in, &err) == 0 &&
-			      store_event_add(cli->store, cli_now(),
-					      "inbox.probe", in->id,
-					      e.error != NULL ? e.error : "ok",
-					      &err) == 0
-		      ? EX_OK
-		      : cli_fail("inbox test", &err);
+		      store_event_add(cli->store, cli_now(), "inbox.probe",
+				      in->id, e.error != NULL ? e.error : "ok",
+				      &err) == 0
+		  ? EX_OK
+		  : cli_fail("inbox test", &err);
 	if (ret == EX_OK && !cli_globals.quiet) {
 		const struct job_probe_result *p = &e.probe;
 
@@ -1083,12 +1078,12 @@ static int inbox_test(struct cli *cli, struct worker_pool *pool,
 		       p->smtp_fail == HEARTH_FAIL_NONE ? p->smtp_auth_mech
 							: "",
 		       p->smtp_tls_verified ? ", certificate verified" : "");
-		printf("imap   %s:%d %s: %s%s%s\n", in->imap_host,
-		       in->imap_port, in->imap_security,
-		       p->imap_fail == HEARTH_FAIL_NONE ? "ok, " : p->imap_error,
-		       p->imap_fail == HEARTH_FAIL_NONE ? p->imap_auth_mech
-							: "",
-		       p->imap_tls_verified ? ", certificate verified" : "");
+		printf(
+		    "imap   %s:%d %s: %s%s%s\n", in->imap_host, in->imap_port,
+		    in->imap_security,
+		    p->imap_fail == HEARTH_FAIL_NONE ? "ok, " : p->imap_error,
+		    p->imap_fail == HEARTH_FAIL_NONE ? p->imap_auth_mech : "",
+		    p->imap_tls_verified ? ", certificate verified" : "");
 		printf("spam   %s\nsent   %s\n",
 		       p->spam_folder[0] ? p->spam_folder : "(none found)",
 		       p->sent_folder[0] ? p->sent_folder : "(none found)");
@@ -1105,13 +1100,13 @@ static int inbox_test(struct cli *cli, struct worker_pool *pool,
 int cmd_inbox(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"client", required_argument, NULL, 'c'},
-		{"pool", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},
-		{"reason", required_argument, NULL, 'r'},
-		{"purge", no_argument, NULL, 'x'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"client", required_argument, NULL, 'c'},
+	    {"pool", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"reason", required_argument, NULL, 'r'},
+	    {"purge", no_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *client = NULL, *pool_name = NULL, *reason = NULL, *sub;
 	struct hearth_err err = {0};
@@ -1211,8 +1206,8 @@ int cmd_inbox(int argc, char **argv)
 				printf("%s\t%s\t%s\t%s\n", v[i].address,
 				       v[i].provider, v[i].state,
 				       v[i].spam_folder != NULL
-					       ? v[i].spam_folder
-					       : "-");
+					   ? v[i].spam_folder
+					   : "-");
 		}
 		store_inbox_list_free(&v, n);
 		cli_close(&cli);
@@ -1243,12 +1238,10 @@ int cmd_inbox(int argc, char **argv)
 
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(
-					a, json_pack("{s:I, s:s, s:o}", "at",
-						     (json_int_t)ev[i].at,
-						     "kind", ev[i].kind,
-						     "detail",
-						     cli_json_str(
-							     ev[i].detail)));
+				    a, json_pack("{s:I, s:s, s:o}", "at",
+						 (json_int_t)ev[i].at, "kind",
+						 ev[i].kind, "detail",
+						 cli_json_str(ev[i].detail)));
 			json_object_set_new(o, "events", a);
 			cli_json_print(o);
 		} else {
@@ -1278,12 +1271,12 @@ int cmd_inbox(int argc, char **argv)
 				sub, in.address);
 			ret = EX_DATAERR;
 		} else if (store_inbox_set_state(
-				   cli.store, in.id,
-				   pause ? "paused" : "active",
-				   pause ? (reason ? reason : "paused by the "
-							      "operator")
-					 : NULL,
-				   &err) < 0 ||
+			       cli.store, in.id, pause ? "paused" : "active",
+			       pause ? (reason ? reason
+					       : "paused by the "
+						 "operator")
+				     : NULL,
+			       &err) < 0 ||
 			   store_event_add(cli.store, cli_now(),
 					   pause ? "inbox.paused"
 						 : "inbox.resumed",

@@ -54,11 +54,11 @@ static int mkparent(const char *file)
 static char *token_header_new(void)
 {
 	static const char *const first[] = {
-		"Entity", "Ref",  "Thread", "Msg",    "Doc",   "Item",
-		"Trace",  "Note", "Record", "Origin", "Batch", "Case",
+	    "Entity", "Ref",  "Thread", "Msg",	  "Doc",   "Item",
+	    "Trace",  "Note", "Record", "Origin", "Batch", "Case",
 	};
-	static const char *const second[] = {"Id", "Key", "Ref", "Tag",
-					     "Code", "Ident"};
+	static const char *const second[] = {"Id",  "Key",  "Ref",
+					     "Tag", "Code", "Ident"};
 	unsigned char r[2];
 
 	if (RAND_bytes(r, sizeof(r)) != 1)
@@ -69,8 +69,8 @@ static char *token_header_new(void)
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct hearth_err err = {0};
 	struct cli cli = {0};
@@ -126,8 +126,8 @@ int cmd_init(int argc, char **argv)
 	if (header == NULL) {
 		header = token_header_new();
 		if (!message_token_name_ok(header) ||
-		    store_setting_set(cli.store, "token_header", header,
-				      &err) < 0)
+		    store_setting_set(cli.store, "token_header", header, &err) <
+			0)
 			goto fail;
 	}
 	ret = store_pool_get(cli.store, "default", &pool, &err);
@@ -147,8 +147,8 @@ int cmd_init(int argc, char **argv)
 	store_client_clear(&client);
 	if (ret < 0)
 		goto fail;
-	if (ret == 0 && store_client_add(cli.store, "default", NULL,
-					 cli_now(), &id, &err) < 0)
+	if (ret == 0 && store_client_add(cli.store, "default", NULL, cli_now(),
+					 &id, &err) < 0)
 		goto fail;
 	store_event_add(cli.store, cli_now(), "init", 0,
 			fresh_key ? "new vault key" : "checked", NULL);

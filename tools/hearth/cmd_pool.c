@@ -40,11 +40,11 @@ static int pool_usage(FILE *out)
 int cmd_pool(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"seed", required_argument, NULL, 's'},
-		{"lang", required_argument, NULL, 'l'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"seed", required_argument, NULL, 's'},
+	    {"lang", required_argument, NULL, 'l'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct hearth_err err = {0};
 	struct cli cli = {0};
@@ -87,8 +87,8 @@ int cmd_pool(int argc, char **argv)
 		if (!name_ok(name)) {
 			cli_close(&cli);
 			return cli_usage_error(
-				"pool", "a pool name is 1 to 64 letters, "
-					"digits, '-', '_' or '.'");
+			    "pool", "a pool name is 1 to 64 letters, "
+				    "digits, '-', '_' or '.'");
 		}
 		if (!have_seed &&
 		    RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
@@ -116,11 +116,11 @@ int cmd_pool(int argc, char **argv)
 
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(
-					a, json_pack("{s:s, s:s, s:I}", "name",
-						     pools[i].name, "lang",
-						     pools[i].lang, "created",
-						     (json_int_t)pools[i]
-							     .created_at));
+				    a,
+				    json_pack("{s:s, s:s, s:I}", "name",
+					      pools[i].name, "lang",
+					      pools[i].lang, "created",
+					      (json_int_t)pools[i].created_at));
 			cli_json_print(a);
 		} else {
 			for (size_t i = 0; i < n; i++)
@@ -159,10 +159,10 @@ static json_t *client_json(const struct store_client *c)
 int cmd_client(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"display-name", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"display-name", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct hearth_err err = {0};
 	struct cli cli = {0};
@@ -196,8 +196,8 @@ int cmd_client(int argc, char **argv)
 		if (!name_ok(argv[optind + 1])) {
 			cli_close(&cli);
 			return cli_usage_error(
-				"client", "a client name is 1 to 64 letters, "
-					  "digits, '-', '_' or '.'");
+			    "client", "a client name is 1 to 64 letters, "
+				      "digits, '-', '_' or '.'");
 		}
 		if (store_client_add(cli.store, argv[optind + 1], display,
 				     cli_now(), &id, &err) < 0)
@@ -221,8 +221,8 @@ int cmd_client(int argc, char **argv)
 			for (size_t i = 0; i < n; i++)
 				printf("%s\t%s\n", clients[i].name,
 				       clients[i].display_name != NULL
-					       ? clients[i].display_name
-					       : "");
+					   ? clients[i].display_name
+					   : "");
 		}
 		store_client_list_free(&clients, n);
 	} else if (strcmp(sub, "show") == 0 && optind + 2 == argc) {
@@ -250,10 +250,9 @@ int cmd_client(int argc, char **argv)
 
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(
-					a, json_pack("{s:s, s:s}", "address",
-						     inboxes[i].address,
-						     "state",
-						     inboxes[i].state));
+				    a, json_pack("{s:s, s:s}", "address",
+						 inboxes[i].address, "state",
+						 inboxes[i].state));
 			json_object_set_new(o, "inboxes", a);
 			cli_json_print(o);
 		} else {

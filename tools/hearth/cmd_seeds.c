@@ -32,13 +32,13 @@ static int seeds_usage(FILE *out)
 int cmd_seeds(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"seeds", required_argument, NULL, 's'},
-		{"lang", required_argument, NULL, 'l'},
-		{"count", required_argument, NULL, 'n'},
-		{"seed", required_argument, NULL, 'S'},
-		{"reply", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"seeds", required_argument, NULL, 's'},
+	    {"lang", required_argument, NULL, 'l'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"seed", required_argument, NULL, 'S'},
+	    {"reply", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *lang = NULL, *sub;
 	unsigned long count = 3;
@@ -46,7 +46,7 @@ int cmd_seeds(int argc, char **argv)
 	bool reply = false;
 	struct content_corpus *corpus = NULL;
 	struct hearth_err err = {0};
-	struct cli cli;
+	struct cli cli = {0};
 	char *end;
 	int c, ret;
 
@@ -62,7 +62,7 @@ int cmd_seeds(int argc, char **argv)
 			count = strtoul(optarg, &end, 10);
 			if (*end != '\0' || count == 0 || count > 1000)
 				return cli_usage_error(
-					"seeds", "--count takes 1 to 1000");
+				    "seeds", "--count takes 1 to 1000");
 			break;
 		case 'S':
 			seed = strtoull(optarg, &end, 10);
@@ -116,9 +116,11 @@ int cmd_seeds(int argc, char **argv)
 					  "Bravo Logistics"};
 		uint64_t s = RNG_DERIVE(seed, i, 0);
 		time_t date = 1795000000 + (time_t)i * 86400;
-		struct content_request req = {
-			.lang = lang, .sender = a, .recipient = b,
-			.seed = s, .date = date};
+		struct content_request req = {.lang = lang,
+					      .sender = a,
+					      .recipient = b,
+					      .seed = s,
+					      .date = date};
 		struct content_message *msg = NULL, *re = NULL;
 
 		if (content_render(corpus, &req, &msg, &err) < 0) {
@@ -128,19 +130,22 @@ int cmd_seeds(int argc, char **argv)
 		printf("Subject: %s\n\n%s\n", msg->subject, msg->text);
 		if (reply) {
 			struct content_thread thread = {
-				.subject = msg->subject,
-				.text = msg->text,
-				.topic = msg->topic,
-				.from = &a,
-				.date = date,
-				.root_seed = s,
-				.root_date = date,
+			    .subject = msg->subject,
+			    .text = msg->text,
+			    .topic = msg->topic,
+			    .from = &a,
+			    .date = date,
+			    .root_seed = s,
+			    .root_date = date,
 			};
 			struct content_request rreq = {
-				.lang = lang, .sender = b, .recipient = a,
-				.thread = &thread, .turn = 1,
-				.seed = RNG_DERIVE(seed, i, 1),
-				.date = date + 5400};
+			    .lang = lang,
+			    .sender = b,
+			    .recipient = a,
+			    .thread = &thread,
+			    .turn = 1,
+			    .seed = RNG_DERIVE(seed, i, 1),
+			    .date = date + 5400};
 
 			if (content_render(corpus, &rreq, &re, &err) < 0) {
 				content_message_free(&msg);

@@ -22,31 +22,30 @@ struct command {
 static int cmd_version(int argc, char **argv);
 
 static const struct command commands[] = {
-	{"init", "create the data directory, vault key and database",
-	 cmd_init},
-	{"pool", "add or list pools (inboxes that warm each other)", cmd_pool},
-	{"client", "add, list or show clients (whose inboxes they are)",
-	 cmd_client},
-	{"inbox", "enroll, import, list, show, test, pause, resume, remove",
-	 cmd_inbox},
-	{"seeds", "check the content corpus or render sample messages",
-	 cmd_seeds},
-	{"version", "print the version and exit", cmd_version},
+    {"init", "create the data directory, vault key and database", cmd_init},
+    {"pool", "add or list pools (inboxes that warm each other)", cmd_pool},
+    {"client", "add, list or show clients (whose inboxes they are)",
+     cmd_client},
+    {"inbox", "enroll, import, list, show, test, pause, resume, remove",
+     cmd_inbox},
+    {"seeds", "check the content corpus or render sample messages", cmd_seeds},
+    {"version", "print the version and exit", cmd_version},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: hearth [--config FILE] [--quiet] [--verbose] "
-		"COMMAND [ARGS...]\n"
-		"       hearth --version | --help\n"
-		"\n"
-		"hearth is a self-hosted email warmup engine: the inboxes of a\n"
-		"private pool send each other natural mail, rescue it from spam,\n"
-		"engage with it and ramp their volume, and hearth reports which\n"
-		"inboxes are ready for cold outreach.\n"
-		"\n"
-		"Commands:\n");
+	fprintf(
+	    out,
+	    "usage: hearth [--config FILE] [--quiet] [--verbose] "
+	    "COMMAND [ARGS...]\n"
+	    "       hearth --version | --help\n"
+	    "\n"
+	    "hearth is a self-hosted email warmup engine: the inboxes of a\n"
+	    "private pool send each other natural mail, rescue it from spam,\n"
+	    "engage with it and ramp their volume, and hearth reports which\n"
+	    "inboxes are ready for cold outreach.\n"
+	    "\n"
+	    "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name,
 			commands[i].summary);
@@ -62,8 +61,8 @@ static void usage(FILE *out)
 static int cmd_version(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -88,12 +87,12 @@ static int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"config", required_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
