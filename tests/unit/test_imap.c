@@ -18,7 +18,7 @@
 #include "test.h"
 
 #define CERTS	       HEARTH_TEST_CERTS_DIR
-#define OP_MSECS       1000
+#define OP_MSECS       (1000 * test_time_scale())
 #define DEADLINE_MSECS (2500 * test_time_scale())
 
 /* Greeting, STARTTLS and LOGIN, then post-login capabilities CAPS. */
