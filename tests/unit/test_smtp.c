@@ -131,7 +131,14 @@ static void test_timeouts(void)
 	test_end();
 
 	test_begin("implicit TLS: a server that never handshakes");
-	run("hang\n", ENDPOINT_TLS, "good", false, &r);
+	{
+		char script[64];
+
+		/* Asleep before the handshake for longer than the client
+		 * waits for it. */
+		snprintf(script, sizeof(script), "sleep %d\n", 4 * OP_MSECS);
+		run(script, ENDPOINT_TLS, "good", false, &r);
+	}
 	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "connect");
 	free(r.transcript);
 	test_end();
