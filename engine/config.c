@@ -477,34 +477,6 @@ static bool config_hostname_ok(const char *s)
 	return true;
 }
 
-static bool config_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9');
-}
-
-/* As the corpus takes them: 2 or 3 lower-case letters, then "-" subtags. */
-static bool config_lang_ok(const char *s)
-{
-	size_t i = 0;
-
-	if (strlen(s) >= 16)
-		return false;
-	while (s[i] >= 'a' && s[i] <= 'z')
-		i++;
-	if (i < 2 || i > 3)
-		return false;
-	while (s[i] == '-') {
-		size_t start = ++i;
-
-		while (config_alnum(s[i]))
-			i++;
-		if (i == start || i - start > 8)
-			return false;
-	}
-	return s[i] == '\0';
-}
-
 static int config_word(struct config_parser *p, const struct config_key *k,
 		       const char *value)
 {
@@ -592,7 +564,7 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 		config_set_str(cfg, k, value);
 		return 1;
 	case CONFIG_LANG:
-		if (!config_lang_ok(value))
+		if (!content_lang_tag_ok(value))
 			return config_fail(
 			    p,
 			    "[content] language: '%s' is not a "

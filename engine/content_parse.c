@@ -588,7 +588,7 @@ static bool ascii_alnum(char ch)
 }
 
 /* A BCP 47 look-alike: 2 or 3 lower-case letters, then "-" subtags. */
-static bool valid_lang_tag(const char *s)
+bool content_lang_tag_ok(const char *s)
 {
 	size_t i = 0;
 
@@ -765,7 +765,7 @@ static int directive(struct parser *p, const char *s, size_t n)
 	if (strcmp(words[0], "lang") == 0) {
 		if (p->lang >= 0)
 			return perr(p, p->line, "a second @lang in one file");
-		if (!valid_lang_tag(words[1]))
+		if (!content_lang_tag_ok(words[1]))
 			return perr(p, p->line,
 				    "bad language tag '%s' (like en or "
 				    "pt-BR)",

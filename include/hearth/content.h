@@ -58,6 +58,11 @@ int content_corpus_parse(const char *name, const char *data, size_t len,
 
 void content_corpus_free(struct content_corpus **corpus);
 
+/* A language tag as corpus files and the configuration take them (a BCP 47
+ * look-alike: 2 or 3 lower-case letters, then "-" subtags of 1 to 8
+ * letters and digits, "en", "pt-br"), short enough to store. */
+bool content_lang_tag_ok(const char *tag);
+
 /* Is language tag `lang` ("en") in the corpus? */
 bool content_corpus_has_lang(const struct content_corpus *corpus,
 			     const char *lang);
