@@ -37,6 +37,7 @@ enum config_kind {
 	CONFIG_HEADER,	 /* char *: a header field name */
 	CONFIG_HOSTNAME, /* char *: a host name */
 	CONFIG_LANG,	 /* char *: a language tag */
+	CONFIG_SERVERS,	 /* char *: "addr[:port],..." DNS servers */
 };
 
 struct config_key {
@@ -75,6 +76,7 @@ static const struct config_key config_keys[] = {
 	NULL),
     KEY("network", "ca_file", CONFIG_PATH, ca_file, 0, 0, NULL),
     KEY("network", "ehlo_name", CONFIG_HOSTNAME, ehlo_name, 0, 0, NULL),
+    KEY("network", "dns", CONFIG_SERVERS, dns_servers, 0, 0, NULL),
     KEY("warmup", "ramp_profile", CONFIG_WORD, ramp_profile, 0, 0,
 	config_profiles),
     KEY("warmup", "window", CONFIG_WINDOW, window_start, 0, 0, NULL),
@@ -563,6 +565,19 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 			    config_show(value, buf, sizeof(buf)));
 		config_set_str(cfg, k, value);
 		return 1;
+	case CONFIG_SERVERS:
+		/* The shape only: the DNS module checks each address when it
+		 * starts. */
+		if (strspn(value, "0123456789abcdefABCDEF.:[],") !=
+			strlen(value) ||
+		    value[0] == ',' || value[strlen(value) - 1] == ',')
+			return config_fail(
+			    p,
+			    "[network] dns: '%s' is not a list of "
+			    "server addresses (e.g. 127.0.0.1:53, [::1])",
+			    config_show(value, buf, sizeof(buf)));
+		config_set_str(cfg, k, value);
+		return 1;
 	case CONFIG_LANG:
 		if (!content_lang_tag_ok(value))
 			return config_fail(
@@ -840,6 +855,7 @@ void config_free(struct config **cfg)
 	free(c->key_file);
 	free(c->ca_file);
 	free(c->ehlo_name);
+	free(c->dns_servers);
 	free(c->ramp_profile);
 	free(c->window_start);
 	free(c->window_end);

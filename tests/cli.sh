@@ -29,6 +29,9 @@ assert_eq 78 $? "a missing named config file is EX_CONFIG"
 printf '[store]\nbogus = 1\n' >"$tmp/bad.conf"
 err=$(HOME=$tmp "$hearth" --config "$tmp/bad.conf" pool list 2>&1)
 assert_match "$err" "bad.conf:2:" "a config error names file:line"
+printf '[network]\n\ndns = 127.0.0.1; rm -rf /\n' >"$tmp/bad.conf"
+err=$(HOME=$tmp "$hearth" --config "$tmp/bad.conf" pool list 2>&1)
+assert_match "$err" "bad.conf:3: \\[network\\] dns" "a bad DNS server list names file:line"
 out=$(HOME=$tmp "$hearth" seeds check); assert_eq 0 $? "seeds check of the shipped corpus"
 assert_match "$out" "topics in 'en'" "and counts its topics"
 a=$(HOME=$tmp "$hearth" seeds sample --seed 7 --count 2 --reply)

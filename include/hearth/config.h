@@ -51,7 +51,8 @@ struct config {
 	int op_timeout_msecs; /* [network] timeout, s in the file, 30 */
 	int job_deadline_msecs; /* [network] job_deadline, s, default 120 */
 	char *ca_file;		/* [network] ca_file, NULL = the system store */
-	char *ehlo_name; /* [network] ehlo_name, NULL = the sender's domain */
+	char *ehlo_name;   /* [network] ehlo_name, NULL = the sender's domain */
+	char *dns_servers; /* [network] dns, NULL = the system resolver */
 	/* [warmup] ramp_profile, default "standard"; safe, standard, fast */
 	char *ramp_profile;
 	/* [warmup] window = 09:00-17:30 (default), as "HH:MM" each */

@@ -51,8 +51,9 @@ struct enroll {
 	char *command;	/* a password or token command, or NULL */
 	bool oauth2;	/* the command prints an OAuth2 access token */
 	const struct provider *provider;
-	char *error; /* why this one cannot be enrolled */
-	bool done;   /* probed successfully */
+	char *error;  /* why this one cannot be enrolled */
+	bool done;    /* probed successfully */
+	bool dry_run; /* only resolve the settings: no secret needed */
 	struct job_probe_result probe;
 };
 
@@ -122,9 +123,10 @@ static bool profile_ok(const char *p)
 }
 
 /* The MX hosts of domain, sorted by preference; 0 when DNS cannot say. */
-static const struct provider *provider_from_dns(const char *domain)
+static const struct provider *provider_from_dns(const char *domain,
+						const char *servers)
 {
-	struct dns_options opts = {.timeout_msecs = 3000};
+	struct dns_options opts = {.servers = servers, .timeout_msecs = 3000};
 	const struct provider *p = NULL;
 	struct hearth_err err = {0};
 	struct dns_mx *mx = NULL;
@@ -179,7 +181,8 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 	} else {
 		e->provider = provider_by_domain(domain);
 		if (e->provider == NULL)
-			e->provider = provider_from_dns(domain);
+			e->provider =
+			    provider_from_dns(domain, cfg->dns_servers);
 		if (e->provider == NULL) {
 			enroll_fail(e,
 				    "cannot tell the provider of %s (no known "
@@ -258,7 +261,7 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 		set(&e->pool_name, "default");
 	if (e->client_name == NULL)
 		set(&e->client_name, "default");
-	if (e->password == NULL && e->command == NULL) {
+	if (e->password == NULL && e->command == NULL && !e->dry_run) {
 		enroll_fail(e, "no secret: give a password, a password "
 			       "command or a token command");
 		return;
@@ -268,9 +271,10 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 		enroll_fail(e, "the password holds control characters");
 		return;
 	}
-	set(&in->secret_kind, e->password != NULL ? "vault"
-			      : e->oauth2	  ? "token_command"
-						  : "command");
+	set(&in->secret_kind, e->password != NULL  ? "vault"
+			      : e->command == NULL ? "none"
+			      : e->oauth2	   ? "token_command"
+						   : "command");
 	set(&in->secret_command, e->command);
 	set(&in->state, "active");
 }
@@ -583,6 +587,9 @@ static int inbox_usage(FILE *out)
 		"  --client C --pool P   (default: both \"default\")\n"
 		"  --display-name TEXT --ramp-profile safe|standard|fast\n"
 		"  --window HH:MM-HH:MM --timezone ZONE\n"
+		"  --dry-run             print the settings enrolling would "
+		"use; probe nothing,\n"
+		"                        store nothing (no secret needed)\n"
 		"\n"
 		"import: a header row names the columns: address (required), "
 		"display_name,\n"
@@ -632,6 +639,7 @@ static int inbox_add(int argc, char **argv)
 	    {"ramp-profile", required_argument, NULL, 14},
 	    {"window", required_argument, NULL, 15},
 	    {"timezone", required_argument, NULL, 16},
+	    {"dry-run", no_argument, NULL, 17},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -696,6 +704,9 @@ static int inbox_add(int argc, char **argv)
 		case 16:
 			set(&e.in.timezone, optarg);
 			break;
+		case 17:
+			e.dry_run = true;
+			break;
 		case 'h':
 			enroll_clear(&e);
 			return inbox_usage(stdout);
@@ -716,7 +727,7 @@ static int inbox_add(int argc, char **argv)
 				       "--window is HH:MM-HH:MM, start before "
 				       "end");
 	}
-	if (e.command == NULL) {
+	if (e.command == NULL && !e.dry_run) {
 		e.password = read_secret(argv[optind], from_stdin);
 		if (e.password == NULL) {
 			enroll_clear(&e);
@@ -734,6 +745,20 @@ static int inbox_add(int argc, char **argv)
 	if (e.error != NULL) {
 		fprintf(stderr, "hearth inbox add: %s\n", e.error);
 		ret = EX_DATAERR;
+		goto out;
+	}
+	if (e.dry_run) {
+		/* What enrolling would use; nothing is probed or stored. */
+		printf("address   %s\nprovider  %s (%s)\nsmtp      %s:%d %s\n"
+		       "imap      %s:%d %s\nusername  %s\nclient    %s\n"
+		       "pool      %s\nramp      %s, %s-%s %s\n",
+		       e.in.address, e.provider->name, e.provider->label,
+		       e.in.smtp_host, e.in.smtp_port, e.in.smtp_security,
+		       e.in.imap_host, e.in.imap_port, e.in.imap_security,
+		       e.in.username, e.client_name, e.pool_name,
+		       e.in.ramp_profile, e.in.window_start, e.in.window_end,
+		       e.in.timezone);
+		ret = EX_OK;
 		goto out;
 	}
 	pool = probe_pool(&cli, 1);
