@@ -184,6 +184,7 @@ static const char full[] =
 	"job_deadline = 300\n"
 	"ca_file = /etc/ssl/certs/lab.pem\n"
 	"ehlo_name = mx1.example.com\n"
+	"dns = 127.0.0.1:5353,[::1]\n"
 	"[warmup]\n"
 	"ramp_profile = fast\n"
 	"window = 08:15-18:45\n"
@@ -221,6 +222,7 @@ static void test_every_key(void)
 	test_assert(cfg->job_deadline_msecs == 300000);
 	test_assert(str_is(cfg->ca_file, "/etc/ssl/certs/lab.pem"));
 	test_assert(str_is(cfg->ehlo_name, "mx1.example.com"));
+	test_assert(str_is(cfg->dns_servers, "127.0.0.1:5353,[::1]"));
 	test_assert(str_is(cfg->ramp_profile, "fast"));
 	test_assert(str_is(cfg->window_start, "08:15"));
 	test_assert(str_is(cfg->window_end, "18:45"));
@@ -281,8 +283,11 @@ static const struct bad_case bad_cases[] = {
     /* unknown key */
     {"[network]\nworker = 3\n",
      "t.conf:2: unknown key 'worker' in [network] (keys: workers, "
-     "timeout, job_deadline, ca_file, ehlo_name)"},
+     "timeout, job_deadline, ca_file, ehlo_name, dns)"},
     {"[store]\nkey_file = /x\n", "t.conf:2: unknown key 'key_file' in [store]"},
+    {"[network]\ndns = 127.0.0.1 53\n",
+     "t.conf:2: [network] dns: '127.0.0.1 53' is not a list of server "
+     "addresses"},
     {"workers = 4\n", "t.conf:1: 'workers' is outside any section"},
     /* bad number */
     {"\n[network]\nworkers = four\n",
