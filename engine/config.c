@@ -14,15 +14,15 @@
 #include <unistd.h>
 
 #include "hearth/content.h"
+#include "hearth/message.h"
 #include "hearth/xalloc.h"
 
 #ifndef HEARTH_SEEDS_DEFAULT
 #define HEARTH_SEEDS_DEFAULT "seeds"
 #endif
 
-#define CONFIG_ZONEINFO		"/usr/share/zoneinfo"
-#define CONFIG_MAX_ZONE_BYTES	64
-#define CONFIG_MAX_DOMAIN_BYTES 253
+#define CONFIG_ZONEINFO	      "/usr/share/zoneinfo"
+#define CONFIG_MAX_ZONE_BYTES 64
 /* How much of a bad value an error message repeats. */
 #define CONFIG_SHOW_BYTES 40
 
@@ -454,31 +454,6 @@ static const char *config_header_why(const char *name)
 	return NULL;
 }
 
-/* As message_domain_ok(): labels of letters, digits, inner hyphens. */
-static bool config_hostname_ok(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > CONFIG_MAX_DOMAIN_BYTES)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = i < n ? s[i] : '.';
-
-		if (c == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-' ||
-			    s[i - label] == '-')
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
 static int config_word(struct config_parser *p, const struct config_key *k,
 		       const char *value)
 {
@@ -546,6 +521,8 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 		return 1;
 	case CONFIG_HEADER:
 		why = config_header_why(value);
+		if (why == NULL && !message_token_name_ok(value))
+			why = "is a header mail software gives a meaning to";
 		if (why != NULL)
 			return config_fail(p,
 					   "[warmup] token_header: '%s' %s "
@@ -557,7 +534,7 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 		config_set_str(cfg, k, value);
 		return 1;
 	case CONFIG_HOSTNAME:
-		if (!config_hostname_ok(value))
+		if (!message_domain_ok(value))
 			return config_fail(
 			    p,
 			    "[network] ehlo_name: '%s' is not a "

@@ -70,7 +70,8 @@ struct config {
 	/*
 	 * [warmup] token_header, NULL = the install's own name chosen at
 	 * init; else 1..CONFIG_MAX_TOKEN_HEADER_BYTES of ASCII 33..126 other
-	 * than ':', not containing "hearth" or "warmup" in any case
+	 * than ':', not containing "hearth" or "warmup" in any case, and
+	 * message_token_name_ok()
 	 */
 	char *token_header;
 	/* [content] seeds, default HEARTH_SEEDS_DEFAULT (build-time) */

@@ -354,6 +354,9 @@ static const struct bad_case bad_cases[] = {
      "'hearth' or 'warmup'"},
     {"[warmup]\ntoken_header = X-WARMUP\n",
      "t.conf:2: [warmup] token_header: 'X-WARMUP' must not contain"},
+    {"[warmup]\ntoken_header = X-Mailer\n",
+     "t.conf:2: [warmup] token_header: 'X-Mailer' is a header mail software "
+     "gives a meaning to"},
     {"[warmup]\ntoken_header = X Ref\n",
      "t.conf:2: [warmup] token_header: 'X Ref' is not a header field name"},
     {"[warmup]\ntoken_header = X-Ref:\n",

@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "hearth/log.h"
-#include "hearth/message.h"
 
 struct cli_globals cli_globals;
 
@@ -61,19 +60,6 @@ int cli_open(struct cli *cli, unsigned flags)
 		}
 		if (log_level_parse(cli->cfg->log_level, &level) == 0)
 			log_set_level(level);
-		/* The configuration checks the syntax; the message builder
-		 * knows which headers mail software gives a meaning to. */
-		if (cli->cfg->token_header != NULL &&
-		    !message_token_name_ok(cli->cfg->token_header)) {
-			fprintf(stderr,
-				"hearth: %s: [warmup] token_header '%s' is a "
-				"header mail software gives a meaning to: "
-				"choose another name\n",
-				cli->cfg->path != NULL ? cli->cfg->path : "",
-				cli->cfg->token_header);
-			config_free(&cli->cfg);
-			return EX_CONFIG;
-		}
 	}
 	if ((flags & CLI_STORE) && cli->store == NULL) {
 		if (stat(cli->cfg->database, &st) < 0) {
