@@ -225,11 +225,60 @@ static const char migration_2[] =
 	"  ON job_attempts (inbox_id, started_at);\n"
 	"CREATE INDEX job_attempts_exchange ON job_attempts (exchange_id);\n"
 	"PRAGMA user_version = 2;\n";
+
+/*
+ * The warmup loop. Pending work is marked by a non-zero engage_at or
+ * sweep_at, reset to 0 once done: the partial indexes hold only pending
+ * rows, so the scheduler's look for due work stays small however long the
+ * history grows.
+ */
+static const char migration_3[] =
+	"ALTER TABLE exchanges ADD COLUMN day TEXT CHECK (day IS NULL\n"
+	"  OR day GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]');\n"
+	"ALTER TABLE exchanges ADD COLUMN depth INTEGER NOT NULL DEFAULT 0\n"
+	"  CHECK (depth >= 0);\n"
+	"ALTER TABLE exchanges ADD COLUMN topic TEXT;\n"
+	"ALTER TABLE exchanges ADD COLUMN body TEXT;\n"
+	"ALTER TABLE exchanges ADD COLUMN attempted_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"ALTER TABLE exchanges ADD COLUMN engage_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"ALTER TABLE exchanges ADD COLUMN looks INTEGER NOT NULL DEFAULT 0\n"
+	"  CHECK (looks >= 0);\n"
+	"ALTER TABLE exchanges ADD COLUMN engaged_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"ALTER TABLE exchanges ADD COLUMN sweep_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"CREATE INDEX exchanges_engage\n"
+	"  ON exchanges (recipient_inbox_id, engage_at) WHERE engage_at > 0;\n"
+	"CREATE INDEX exchanges_sweep\n"
+	"  ON exchanges (recipient_inbox_id, sweep_at) WHERE sweep_at > 0;\n"
+	"CREATE INDEX exchanges_day ON exchanges (day, sender_inbox_id);\n"
+	"CREATE INDEX exchanges_pool ON exchanges (pool_id, planned_at);\n"
+	"ALTER TABLE ramp_days ADD COLUMN volume INTEGER NOT NULL DEFAULT 0\n"
+	"  CHECK (volume >= 0);\n"
+	"ALTER TABLE ramp_days ADD COLUMN auth_failures INTEGER NOT NULL\n"
+	"  DEFAULT 0 CHECK (auth_failures >= 0);\n"
+	"ALTER TABLE ramp_days ADD COLUMN failed_permanent INTEGER NOT NULL\n"
+	"  DEFAULT 0 CHECK (failed_permanent >= 0);\n"
+	"ALTER TABLE inboxes ADD COLUMN ramp_overrides TEXT;\n"
+	"CREATE TABLE plan_days (\n"
+	"  pool_id INTEGER NOT NULL REFERENCES pools (id),\n"
+	"  day TEXT NOT NULL\n"
+	"    CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),\n"
+	"  planned_at INTEGER NOT NULL,\n"
+	"  sends INTEGER NOT NULL CHECK (sends >= 0),\n"
+	"  unplaced INTEGER NOT NULL CHECK (unplaced >= 0),\n"
+	"  relaxed INTEGER NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (pool_id, day)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"PRAGMA user_version = 3;\n";
 /* clang-format on */
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     migration_1,
     migration_2,
+    migration_3,
 };
 
 /* ---- helpers shared by store_*.c ---- */
@@ -366,7 +415,9 @@ int store_step_insert(struct store *s, sqlite3_stmt *st, int rc, int64_t *id_r,
 		if (id_r != NULL)
 			*id_r = sqlite3_last_insert_rowid(s->db);
 		ret = 0;
-	} else if (rc == SQLITE_CONSTRAINT_UNIQUE && dup != NULL) {
+	} else if ((rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY) &&
+		   dup != NULL) {
 		hearth_err_set(err, HEARTH_FAIL_PERMANENT, rc, "%s", dup);
 	} else {
 		store_fail(s, rc, err, "%s", what);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The store's directory of who warms whom: pools, clients, domains and
- * inboxes (schema v1), and the purge that removes an inbox with its
- * history.
+ * inboxes (schema v1; ramp_overrides from v3), and the purge that removes
+ * an inbox with its history.
  */
 #include "store_private.h"
 
@@ -299,7 +299,7 @@ out:
 	"secret_command, ramp_profile, window_start, window_end, timezone, "   \
 	"state, state_reason, probed_at, probe_error, spam_folder, "           \
 	"sent_folder, trash_folder, archive_folder, spam_found_by, caps, "     \
-	"smtp_fingerprint, imap_fingerprint, created_at"
+	"smtp_fingerprint, imap_fingerprint, created_at, ramp_overrides"
 
 static void store_inbox_row(sqlite3_stmt *st, void *elem)
 {
@@ -339,6 +339,7 @@ static void store_inbox_row(sqlite3_stmt *st, void *elem)
 	x->smtp_fingerprint = store_col_text(st, 31);
 	x->imap_fingerprint = store_col_text(st, 32);
 	x->created_at = sqlite3_column_int64(st, 33);
+	x->ramp_overrides = store_col_text(st, 34);
 }
 
 static void store_inbox_clear_elem(void *elem)
@@ -347,9 +348,9 @@ static void store_inbox_clear_elem(void *elem)
 }
 
 /*
- * The columns add and update share, bound as ?1 to ?31 in the order of
- * INBOX_MUTABLE; add binds address and created_at as ?32 and ?33, update
- * binds the id as ?32.
+ * The columns add and update share, bound as ?1 to ?32 in the order of
+ * INBOX_MUTABLE; add binds address and created_at as ?33 and ?34, update
+ * binds the id as ?33.
  */
 #define INBOX_MUTABLE                                                          \
 	"display_name, pool_id, client_id, domain_id, provider, smtp_host, "   \
@@ -358,7 +359,7 @@ static void store_inbox_clear_elem(void *elem)
 	"ramp_profile, window_start, window_end, timezone, state, "            \
 	"state_reason, probed_at, probe_error, spam_folder, sent_folder, "     \
 	"trash_folder, archive_folder, spam_found_by, caps, "                  \
-	"smtp_fingerprint, imap_fingerprint"
+	"smtp_fingerprint, imap_fingerprint, ramp_overrides"
 
 static void store_inbox_bind(sqlite3_stmt *st, const struct store_inbox *x,
 			     int *rc)
@@ -394,6 +395,7 @@ static void store_inbox_bind(sqlite3_stmt *st, const struct store_inbox *x,
 	store_bind_int64(st, 29, x->caps, rc);
 	store_bind_text(st, 30, x->smtp_fingerprint, rc);
 	store_bind_text(st, 31, x->imap_fingerprint, rc);
+	store_bind_text(st, 32, x->ramp_overrides, rc);
 }
 
 int store_inbox_add(struct store *s, struct store_inbox *inbox,
@@ -409,7 +411,7 @@ int store_inbox_add(struct store *s, struct store_inbox *inbox,
 			", address, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
 			"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
 			"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
-			"?27, ?28, ?29, ?30, ?31, ?32, ?33)",
+			"?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)",
 			err);
 	if (st == NULL)
 		return -1;
@@ -419,8 +421,8 @@ int store_inbox_add(struct store *s, struct store_inbox *inbox,
 	snprintf(dup, sizeof(dup), "inbox %s is already enrolled",
 		 address != NULL ? address : "");
 	store_inbox_bind(st, inbox, &rc);
-	store_bind_text(st, 32, address, &rc);
-	store_bind_int64(st, 33, inbox->created_at, &rc);
+	store_bind_text(st, 33, address, &rc);
+	store_bind_int64(st, 34, inbox->created_at, &rc);
 	/* the address is the table's only UNIQUE column */
 	ret = store_step_insert(s, st, rc, &inbox->id, dup, err, what);
 	free(address);
@@ -468,7 +470,8 @@ int store_inbox_update(struct store *s, const struct store_inbox *inbox,
 			"sent_folder = ?25, trash_folder = ?26, "
 			"archive_folder = ?27, spam_found_by = ?28, "
 			"caps = ?29, smtp_fingerprint = ?30, "
-			"imap_fingerprint = ?31 WHERE id = ?32",
+			"imap_fingerprint = ?31, ramp_overrides = ?32 "
+			"WHERE id = ?33",
 			err);
 	if (st == NULL)
 		return -1;
@@ -476,7 +479,7 @@ int store_inbox_update(struct store *s, const struct store_inbox *inbox,
 	snprintf(not_found, sizeof(not_found), "inbox %lld not found",
 		 (long long)inbox->id);
 	store_inbox_bind(st, inbox, &rc);
-	store_bind_int64(st, 32, inbox->id, &rc);
+	store_bind_int64(st, 33, inbox->id, &rc);
 	return store_step_change(s, st, rc, not_found, err, what);
 }
 
@@ -595,7 +598,7 @@ static int store_exec_id(struct store *s, enum store_sql slot, const char *sql,
  * Children before parents, as the foreign keys are not cascading (a stray
  * DELETE elsewhere must fail, not wipe history); the inbox's events go by
  * the one cascade, which the event log's trigger allows only once the inbox
- * row is gone.
+ * row is gone. Plan days belong to the pool and stay.
  */
 static int store_inbox_purge(struct store *s, int64_t id,
 			     struct hearth_err *err)
@@ -669,6 +672,7 @@ void store_inbox_clear(struct store_inbox *inbox)
 	free(inbox->username);
 	free(inbox->secret_kind);
 	free(inbox->ramp_profile);
+	free(inbox->ramp_overrides);
 	free(inbox->window_start);
 	free(inbox->window_end);
 	free(inbox->timezone);

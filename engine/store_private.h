@@ -50,11 +50,29 @@ enum store_sql {
 	STORE_SQL_PURGE_RAMP_DAYS,
 	STORE_SQL_PURGE_INBOX,
 	STORE_SQL_RAMP_DAY_UPSERT,
+	STORE_SQL_RAMP_DAY_ADD,
+	STORE_SQL_RAMP_DAY_SET_PLAN,
+	STORE_SQL_RAMP_DAY_LIST,
 	STORE_SQL_RAMP_DAY_GET,
 	STORE_SQL_EXCHANGE_ADD,
 	STORE_SQL_EXCHANGE_GET,
 	STORE_SQL_EXCHANGE_SET_STATE,
 	STORE_SQL_EXCHANGE_SET_PLACEMENT,
+	STORE_SQL_EXCHANGE_UPDATE,
+	STORE_SQL_EXCHANGE_LIST_STATE,
+	STORE_SQL_EXCHANGE_LIST_ENGAGE,
+	STORE_SQL_EXCHANGE_DUE_ALL,
+	STORE_SQL_EXCHANGE_DUE_ONE,
+	STORE_SQL_EXCHANGE_PAIRS,
+	STORE_SQL_EXCHANGE_COUNT_DAY,
+	STORE_SQL_EXCHANGE_COUNT_SENDER,
+	STORE_SQL_EXCHANGE_COUNT_POOL,
+	STORE_SQL_EXCHANGE_COUNT_ALL,
+	STORE_SQL_EXCHANGE_FAILURES_DAY,
+	STORE_SQL_EXCHANGE_FAILURES_ALL,
+	STORE_SQL_PLAN_DAY_ADD,
+	STORE_SQL_PLAN_DAY_GET,
+	STORE_SQL_PLAN_DAY_LAST,
 	STORE_SQL_JOB_ATTEMPT_ADD,
 	STORE_SQL_JOB_ATTEMPT_LIST,
 	STORE_SQL_COUNT
@@ -138,8 +156,9 @@ void *store_get_rows(struct store *s, sqlite3_stmt *st, int rc,
 		     const char *what);
 /*
  * Step an INSERT (whose binds returned rc): 0 and *id_r (may be NULL) the
- * new rowid; a UNIQUE violation with dup non-NULL fails with dup as the
- * message (HEARTH_FAIL_PERMANENT); else -1 saying what. st is reset.
+ * new rowid; a UNIQUE or PRIMARY KEY violation with dup non-NULL fails
+ * with dup as the message (HEARTH_FAIL_PERMANENT); else -1 saying what. st
+ * is reset.
  */
 int store_step_insert(struct store *s, sqlite3_stmt *st, int rc, int64_t *id_r,
 		      const char *dup, struct hearth_err *err,

@@ -9,6 +9,9 @@
  * its own transaction:
  *   1  pools, clients, domains, inboxes, settings, events
  *   2  ramp_days, exchanges, job_attempts, and their indexes
+ *   3  the warmup loop: plan_days; exchanges gain day, depth, topic, body,
+ *      attempted_at, engage_at, looks, engaged_at, sweep_at; ramp_days gain
+ *      volume, auth_failures, failed_permanent; inboxes gain ramp_overrides
  * A database from an older version is migrated; one from a newer version is
  * refused. The event log is append-only (the database refuses UPDATE and
  * DELETE on it, except for the events of an inbox being purged), and an
@@ -44,9 +47,10 @@
 
 /*
  * v1: pools, clients, domains, inboxes, settings, events;
- * v2: ramp_days, exchanges, job_attempts (+ indexes)
+ * v2: ramp_days, exchanges, job_attempts (+ indexes);
+ * v3: plan_days and the warmup loop's columns
  */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -65,7 +69,8 @@ int store_open(const char *path, struct store **store_r,
 /*
  * The same, but migrate only up to schema version `version` (1 to
  * STORE_SCHEMA_VERSION). For tests of migrations: with an older version
- * only the functions on tables of that version may be used.
+ * only functions whose columns exist in that version may be used (pools,
+ * clients, settings, events; not inboxes, ramp days or exchanges).
  */
 int store_open_at_version(const char *path, int version, struct store **store_r,
 			  struct hearth_err *err);
@@ -188,6 +193,9 @@ struct store_inbox {
 	size_t secret_sealed_len;
 	char *secret_command;		 /* command kinds only */
 	char *ramp_profile;		 /* "safe", "standard", "fast" */
+	/* per-inbox ramp overrides (ramp_profile_override syntax), or NULL:
+	 * schema v3 */
+	char *ramp_overrides;
 	char *window_start, *window_end; /* "HH:MM" */
 	char *timezone;			 /* IANA name */
 	char *state; /* "active", "paused", "removed"; add: NULL = active */
@@ -296,11 +304,39 @@ struct store_ramp_day {
 	int rescued, read, flagged, replied;
 	int failed, bounced;
 	char *ramp_state; /* the ramp's state that day, or NULL */
+	/* schema v3: the ramp's volume for the day (planned may differ:
+	 * unplaced volume, replies); failures of those classes */
+	int volume;
+	int auth_failures, failed_permanent;
 };
 
 /* Insert the row of (inbox_id, day), or replace its counts and state. */
 int store_ramp_day_upsert(struct store *s, const struct store_ramp_day *day,
 			  struct hearth_err *err);
+/*
+ * Add delta's counts (planned .. bounced, auth_failures, failed_permanent;
+ * each may be negative, but no count may go below 0) into the row of
+ * (delta->inbox_id, delta->day), creating the row (state NULL, volume 0)
+ * when missing. delta->ramp_state and delta->volume are ignored.
+ */
+int store_ramp_day_add(struct store *s, const struct store_ramp_day *delta,
+		       struct hearth_err *err);
+/*
+ * Set the day's plan: volume, planned and ramp_state (NULL clears it) of
+ * the row of (inbox_id, day), creating it; the other counts are kept.
+ */
+int store_ramp_day_set_plan(struct store *s, int64_t inbox_id,
+			    const char *day, int volume, int planned,
+			    const char *ramp_state, struct hearth_err *err);
+/*
+ * The rows of inbox_id with day < before (NULL: every row), newest first,
+ * at most limit (0: no limit). *days_r is the caller's
+ * (store_ramp_day_list_free).
+ */
+int store_ramp_day_list(struct store *s, int64_t inbox_id, const char *before,
+			size_t limit, struct store_ramp_day **days_r,
+			size_t *n_r, struct hearth_err *err);
+void store_ramp_day_list_free(struct store_ramp_day **days, size_t n);
 /* 1 found (*day_r filled), 0 not found, -1. */
 int store_ramp_day_get(struct store *s, int64_t inbox_id, const char *day,
 		       struct store_ramp_day *day_r, struct hearth_err *err);
@@ -327,13 +363,52 @@ struct store_exchange {
 	bool rescued, read, flagged, replied;
 	int smtp_code; /* the last SMTP reply code, 0: none */
 	char *error;   /* the last failure, or NULL */
+	/* schema v3 */
+	char day[11];	  /* "YYYY-MM-DD": the sender's ramp day it counts
+			     on; "" none */
+	int depth;	  /* 0: opens a thread; a reply: its parent's + 1 */
+	char *topic;	  /* content topic written on, or NULL */
+	char *body;	  /* the text body as sent, or NULL */
+	int64_t attempted_at; /* last move to "sending", 0: never */
+	/* the next look in the recipient's mailbox is due (0: none) */
+	int64_t engage_at;
+	int looks;	    /* looks so far */
+	int64_t engaged_at; /* placement final, marks done; 0: not yet */
+	int64_t sweep_at;   /* retention due (0: none pending) */
+};
+
+/* A (sender, recipient) pair. */
+struct store_pair {
+	int64_t sender_id, recipient_id;
+};
+
+/* An inbox with work due at `due`. */
+struct store_due {
+	int64_t inbox_id;
+	int64_t due;
+};
+
+/* Counts of exchanges (store_exchange_count). */
+struct store_exchange_counts {
+	int64_t planned, sending, sent, failed;
+	int64_t due;	 /* planned with planned_at <= now */
+	int64_t engaged; /* sent with engaged_at > 0 */
+	int64_t replies; /* depth > 0 */
+};
+
+/* A failure reason and how often it occurred (store_exchange_failures). */
+struct store_failure {
+	char *error;
+	int64_t count;
+	int64_t last_at; /* the largest attempted_at (or planned_at) */
 };
 
 /*
  * Insert a new exchange in state "planned": pool, sender, recipient
- * (different inboxes), parent, token, message_id, subject and planned_at
- * are taken from *x, the other fields are ignored; x->id is set on success.
- * A token in use: HEARTH_FAIL_PERMANENT "exchange token already in use".
+ * (different inboxes), parent, token, message_id, subject, planned_at, day
+ * ("" stored as NULL), depth and topic are taken from *x, the other fields
+ * are ignored; x->id is set on success. A token in use:
+ * HEARTH_FAIL_PERMANENT "exchange token already in use".
  */
 int store_exchange_add(struct store *s, struct store_exchange *x,
 		       struct hearth_err *err);
@@ -357,7 +432,90 @@ int store_exchange_set_state(struct store *s, int64_t id, const char *state,
 int store_exchange_set_placement(struct store *s,
 				 const struct store_exchange *x,
 				 struct hearth_err *err);
+/*
+ * Write every field of x->id but id, pool, sender, recipient, parent,
+ * token and planned_at: state (through the state machine), message_id,
+ * subject, topic, body, sent_at, attempted_at, placement, folder,
+ * locate_method, rescued, read, flagged, replied, smtp_code, error, day,
+ * depth, engage_at, looks, engaged_at, sweep_at. An unknown id:
+ * HEARTH_FAIL_PERMANENT "exchange ID not found".
+ */
+int store_exchange_update(struct store *s, const struct store_exchange *x,
+			  struct hearth_err *err);
+/*
+ * Exchanges in `state` with planned_at <= until, ordered by planned_at then
+ * id, at most limit (0: no limit). *xs_r is the caller's
+ * (store_exchange_list_free).
+ */
+int store_exchange_list_state(struct store *s, const char *state,
+			      int64_t until, size_t limit,
+			      struct store_exchange **xs_r, size_t *n_r,
+			      struct hearth_err *err);
+/*
+ * The exchanges recipient_id has work due on at now: engage_at or sweep_at
+ * in (0, now], ordered by the earlier of the two (the non-zero ones) then
+ * id, at most limit (0: no limit).
+ */
+int store_exchange_list_engage(struct store *s, int64_t recipient_id,
+			       int64_t now, size_t limit,
+			       struct store_exchange **xs_r, size_t *n_r,
+			       struct hearth_err *err);
+/*
+ * Per recipient inbox with engage or sweep work pending (engage_at > 0 or
+ * sweep_at > 0), the earliest such time; recipient_id 0: every recipient,
+ * ordered by inbox id; else at most that one.
+ */
+int store_exchange_engage_due(struct store *s, int64_t recipient_id,
+			      struct store_due **dues_r, size_t *n_r,
+			      struct hearth_err *err);
+/*
+ * The distinct (sender, recipient) pairs of pool_id's exchanges of depth 0
+ * planned in [from, to).
+ */
+int store_exchange_pairs(struct store *s, int64_t pool_id, int64_t from,
+			 int64_t to, struct store_pair **pairs_r, size_t *n_r,
+			 struct hearth_err *err);
+/*
+ * Counts over the exchanges whose day is `day` (NULL: every day) and sender
+ * is sender_id (0: any), of pool_id (0: any pool); `due` counts planned
+ * ones with planned_at <= now.
+ */
+int store_exchange_count(struct store *s, int64_t pool_id, int64_t sender_id,
+			 const char *day, int64_t now,
+			 struct store_exchange_counts *counts_r,
+			 struct hearth_err *err);
+/*
+ * The failed exchanges of pool_id (0: any) with day `day` (NULL: any)
+ * grouped by error (NULL errors as "unknown"), most frequent first, at
+ * most limit (0: no limit).
+ */
+int store_exchange_failures(struct store *s, int64_t pool_id, const char *day,
+			    size_t limit, struct store_failure **failures_r,
+			    size_t *n_r, struct hearth_err *err);
+void store_failure_list_free(struct store_failure **failures, size_t n);
 void store_exchange_clear(struct store_exchange *x);
+void store_exchange_list_free(struct store_exchange **xs, size_t n);
+
+/* ---- plan days (schema v3): one row per pool per planned day ---- */
+
+struct store_plan_day {
+	int64_t pool_id;
+	char day[11]; /* "YYYY-MM-DD" */
+	int64_t planned_at;
+	int sends, unplaced;
+	unsigned relaxed; /* enum planner_relax bits */
+};
+
+/* Record that (pool_id, day) is planned. Already recorded:
+ * HEARTH_FAIL_PERMANENT "pool ID day DAY is already planned". */
+int store_plan_day_add(struct store *s, const struct store_plan_day *p,
+		       struct hearth_err *err);
+/* 1 found (*p_r filled), 0 not planned, -1. */
+int store_plan_day_get(struct store *s, int64_t pool_id, const char *day,
+		       struct store_plan_day *p_r, struct hearth_err *err);
+/* The most recent planned day of pool_id: 1 (*p_r), 0 none, -1. */
+int store_plan_day_last(struct store *s, int64_t pool_id,
+			struct store_plan_day *p_r, struct hearth_err *err);
 
 /* ---- job attempts (schema v2): one per network job run ---- */
 

@@ -82,6 +82,31 @@ static bool has_table(struct store *s, const char *name)
 	return found;
 }
 
+/*
+ * An inbox row inserted the way an older schema holds it (the store's own
+ * functions name the current columns): its id, or -1.
+ */
+static int64_t raw_inbox(struct store *s, const char *address, int64_t pool_id,
+			 int64_t client_id, int64_t domain_id)
+{
+	char *sql = xasprintf(
+	    "INSERT INTO inboxes (address, display_name, pool_id, client_id, "
+	    "domain_id, provider, smtp_host, smtp_port, smtp_security, "
+	    "imap_host, imap_port, imap_security, username, secret_kind, "
+	    "secret_sealed, ramp_profile, window_start, window_end, "
+	    "timezone, created_at) VALUES ('%s', 'Anna Berg', %lld, %lld, "
+	    "%lld, 'generic', 'smtp.acme.example', 465, 'tls', "
+	    "'imap.acme.example', 993, 'tls', '%s', 'vault', "
+	    "x'0100fe273b00', 'standard', '08:30', '17:45', "
+	    "'Europe/Stockholm', %d)",
+	    address, (long long)pool_id, (long long)client_id,
+	    (long long)domain_id, address, T0);
+	int rc = exec_raw(s, sql);
+
+	free(sql);
+	return rc == SQLITE_OK ? sqlite3_last_insert_rowid(s->db) : -1;
+}
+
 /* Strings borrowed from literals: never store_inbox_clear() this one. */
 static void sample_inbox(struct store_inbox *x, const char *address,
 			 int64_t pool_id, int64_t client_id, int64_t domain_id)
@@ -151,7 +176,7 @@ static void test_open_empty(void)
 	char *wal;
 	mode_t old_umask;
 
-	test_begin("open from empty: v2, WAL, foreign keys, 0600");
+	test_begin("open from empty: v3, WAL, foreign keys, 0600");
 	/* with no umask at all, the mode is still 0600 */
 	old_umask = umask(0);
 	test_assert(store_open(path, &s, &err) == 0);
@@ -160,7 +185,7 @@ static void test_open_empty(void)
 	if (s == NULL)
 		goto out;
 	test_assert(store_schema_version(s) == STORE_SCHEMA_VERSION);
-	test_assert(query_int(s, "PRAGMA user_version") == 2);
+	test_assert(query_int(s, "PRAGMA user_version") == 3);
 	test_assert(query_int(s, "PRAGMA foreign_keys") == 1);
 	test_assert(query_int(s, "PRAGMA busy_timeout") == 5000);
 	test_assert(query_int(s, "PRAGMA application_id") == 0x48525448);
@@ -170,11 +195,13 @@ static void test_open_empty(void)
 		    has_table(s, "domains") && has_table(s, "inboxes") &&
 		    has_table(s, "settings") && has_table(s, "events") &&
 		    has_table(s, "ramp_days") && has_table(s, "exchanges") &&
-		    has_table(s, "job_attempts"));
+		    has_table(s, "job_attempts") && has_table(s, "plan_days"));
 	test_assert(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE "
 				 "type = 'index' AND name IN "
 				 "('exchanges_due', 'exchanges_recipient', "
-				 "'job_attempts_inbox', 'events_inbox')") == 4);
+				 "'job_attempts_inbox', 'events_inbox', "
+				 "'exchanges_engage', 'exchanges_sweep', "
+				 "'exchanges_day', 'exchanges_pool')") == 8);
 	test_assert(store_setting_set(s, "k", "v", &err) == 0);
 	test_assert(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600);
 	wal = xasprintf("%s-wal", path);
@@ -186,7 +213,7 @@ static void test_open_empty(void)
 
 	/* opening again is a no-op migration */
 	test_assert(store_open(path, &s, &err) == 0);
-	test_assert(s != NULL && store_schema_version(s) == 2);
+	test_assert(s != NULL && store_schema_version(s) == 3);
 	store_close(&s);
 out:
 	free(path);
@@ -213,7 +240,7 @@ static void test_open_refused(void)
 	test_assert(s == NULL);
 	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
 	test_assert(strcmp(err.msg, "database schema version 99 is newer "
-				    "than this hearth understands (2): "
+				    "than this hearth understands (3): "
 				    "upgrade hearth") == 0);
 	/* and it was left alone */
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
@@ -258,7 +285,8 @@ static void test_open_refused(void)
 	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
 	test_assert(strstr(err.msg, "not a database") != NULL);
 
-	test_assert(store_open_at_version(path, 3, &s, &err) == -1);
+	test_assert(store_open_at_version(path, STORE_SCHEMA_VERSION + 1, &s,
+					  &err) == -1);
 	test_assert(store_open_at_version(path, 0, &s, &err) == -1);
 	free(path);
 	free(nodir);
@@ -271,15 +299,15 @@ static void test_migrate_from_v1(void)
 	struct store *s = NULL;
 	struct hearth_err err = {0};
 	char *path = db_path();
-	struct store_inbox x, got = {0};
+	struct store_inbox got = {0};
 	struct store_pool pool = {0};
 	struct store_event *events = NULL;
 	struct store_ramp_day day = {.day = "2024-06-03", .planned = 4};
 	char *v = NULL;
 	size_t n = 0;
-	int64_t pool_id = 0, client_id = 0, domain_id = 0;
+	int64_t pool_id = 0, client_id = 0, domain_id = 0, inbox_id;
 
-	test_begin("a v1 database migrates to v2 with its rows kept");
+	test_begin("a v1 database migrates to v3 with its rows kept");
 	test_assert(store_open_at_version(path, 1, &s, &err) == 0);
 	if (s == NULL)
 		goto out;
@@ -291,10 +319,11 @@ static void test_migrate_from_v1(void)
 	test_assert(store_client_add(s, "c1", NULL, T0, &client_id, &err) == 0);
 	test_assert(
 	    store_domain_ensure(s, "old.example", T0, &domain_id, &err) == 0);
-	sample_inbox(&x, "anna@old.example", pool_id, client_id, domain_id);
-	test_assert(store_inbox_add(s, &x, &err) == 0);
-	test_assert(
-	    store_event_add(s, T0, "inbox.enrolled", x.id, "v1", &err) == 0);
+	inbox_id =
+	    raw_inbox(s, "anna@old.example", pool_id, client_id, domain_id);
+	test_assert(inbox_id > 0);
+	test_assert(store_event_add(s, T0, "inbox.enrolled", inbox_id, "v1",
+				    &err) == 0);
 	test_assert(store_setting_set(s, "token_header", "X-Ref", &err) == 0);
 	store_close(&s);
 
@@ -302,19 +331,20 @@ static void test_migrate_from_v1(void)
 	test_assert(store_open(path, &s, &err) == 0);
 	if (s == NULL)
 		goto out;
-	test_assert(store_schema_version(s) == 2);
+	test_assert(store_schema_version(s) == STORE_SCHEMA_VERSION);
 	test_assert(has_table(s, "ramp_days") && has_table(s, "exchanges") &&
-		    has_table(s, "job_attempts"));
+		    has_table(s, "job_attempts") && has_table(s, "plan_days"));
 	test_assert(store_pool_get(s, "p1", &pool, &err) == 1);
 	test_assert(pool.id == pool_id && pool.seed == 7);
 	test_assert(store_inbox_get(s, "anna@old.example", &got, &err) == 1);
-	test_assert(got.id == x.id && got.secret_sealed_len == 6);
-	test_assert(store_event_list(s, x.id, 0, &events, &n, &err) == 0);
+	test_assert(got.id == inbox_id && got.secret_sealed_len == 6 &&
+		    got.ramp_overrides == NULL);
+	test_assert(store_event_list(s, inbox_id, 0, &events, &n, &err) == 0);
 	test_assert(n == 1 && str_eq(events[0].detail, "v1"));
 	test_assert(store_setting_get(s, "token_header", &v, &err) == 1);
 	test_assert(str_eq(v, "X-Ref"));
 	/* and the new tables work against the old rows */
-	day.inbox_id = x.id;
+	day.inbox_id = inbox_id;
 	test_assert(store_ramp_day_upsert(s, &day, &err) == 0);
 	free(v);
 	store_event_list_free(&events, n);
@@ -322,6 +352,147 @@ static void test_migrate_from_v1(void)
 	store_pool_clear(&pool);
 	store_close(&s);
 out:
+	free(path);
+	test_end();
+}
+
+static void test_migrate_from_v2(void)
+{
+	struct store *s = NULL;
+	struct hearth_err err = {0};
+	char *path = db_path();
+	struct store_inbox inbox = {0};
+	struct store_ramp_day day = {0}, delta = {.day = "2024-06-03"};
+	struct store_exchange x = {0};
+	struct store_exchange_counts counts = {0};
+	struct store_job_attempt *attempts = NULL;
+	struct store_event *events = NULL;
+	struct store_plan_day plan = {.pool_id = 1, .day = "2024-06-04"};
+	struct store_due *dues = NULL;
+	size_t n = 0;
+	int64_t id, a = 0, b = 0, x_id = 0, reply_id = 0;
+
+	test_begin("a v2 database migrates to v3 with its rows kept");
+	test_assert(store_open_at_version(path, 2, &s, &err) == 0);
+	if (s == NULL)
+		goto out;
+	test_assert(store_schema_version(s) == 2);
+	test_assert(has_table(s, "exchanges") && !has_table(s, "plan_days"));
+	test_assert(store_pool_add(s, "main", 42, "en", T0, &id, &err) == 0);
+	test_assert(store_client_add(s, "acme", NULL, T0, &id, &err) == 0);
+	test_assert(store_domain_ensure(s, "acme.example", T0, &id, &err) == 0);
+	a = raw_inbox(s, "a@acme.example", 1, 1, 1);
+	b = raw_inbox(s, "b@acme.example", 1, 1, 1);
+	test_assert(a > 0 && b > 0);
+	/* the v2 rows, as a v2 binary wrote them */
+	test_assert(exec_raw(s, "INSERT INTO ramp_days (inbox_id, day, "
+				"planned, sent, inbox, spam, failed, "
+				"ramp_state) VALUES (1, '2024-06-03', 5, 4, "
+				"3, 1, 1, 'ramping')") == SQLITE_OK);
+	test_assert(exec_raw(s, "INSERT INTO exchanges (pool_id, "
+				"sender_inbox_id, recipient_inbox_id, token, "
+				"message_id, subject, planned_at, sent_at, "
+				"state, placement, folder, locate_method, "
+				"read, smtp_code) VALUES (1, 1, 2, 'tok-v2', "
+				"'<v2@acme.example>', 'Old times', 1717405200, "
+				"1717405205, 'sent', 'inbox', 'INBOX', "
+				"'token', 1, 250)") == SQLITE_OK);
+	x_id = sqlite3_last_insert_rowid(s->db);
+	test_assert(exec_raw(s, "INSERT INTO exchanges (pool_id, "
+				"sender_inbox_id, recipient_inbox_id, "
+				"parent_exchange_id, token, planned_at, state, "
+				"error) VALUES (1, 2, 1, 1, 'tok-v2r', "
+				"1717408800, 'failed', 'sender paused')") ==
+		    SQLITE_OK);
+	reply_id = sqlite3_last_insert_rowid(s->db);
+	test_assert(exec_raw(s, "INSERT INTO job_attempts (exchange_id, "
+				"inbox_id, job_type, started_at, finished_at, "
+				"result) VALUES (1, 1, 'send', 1717405200, "
+				"1717405205, 'ok')") == SQLITE_OK);
+	test_assert(store_event_add(s, T0, "inbox.enrolled", a, "v2", &err) ==
+		    0);
+	store_close(&s);
+
+	test_assert(store_open(path, &s, &err) == 0);
+	if (s == NULL)
+		goto out;
+	test_assert(store_schema_version(s) == 3);
+	test_assert(has_table(s, "plan_days"));
+	test_assert(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE "
+				 "type = 'index' AND name IN "
+				 "('exchanges_engage', 'exchanges_sweep', "
+				 "'exchanges_day', 'exchanges_pool')") == 4);
+	test_assert(query_int(s, "SELECT count(*) FROM pragma_integrity_check "
+				 "WHERE integrity_check <> 'ok'") == 0);
+	test_assert(query_int(s, "SELECT count(*) FROM "
+				 "pragma_foreign_key_check") == 0);
+	/* old rows read with the new columns at their defaults */
+	test_assert(store_inbox_get_id(s, a, &inbox, &err) == 1);
+	test_assert(str_eq(inbox.address, "a@acme.example") &&
+		    inbox.secret_sealed_len == 6 &&
+		    str_eq(inbox.timezone, "Europe/Stockholm") &&
+		    inbox.ramp_overrides == NULL);
+	store_inbox_clear(&inbox);
+	test_assert(store_ramp_day_get(s, a, "2024-06-03", &day, &err) == 1);
+	test_assert(day.planned == 5 && day.sent == 4 && day.inbox == 3 &&
+		    day.spam == 1 && day.failed == 1 &&
+		    str_eq(day.ramp_state, "ramping") && day.volume == 0 &&
+		    day.auth_failures == 0 && day.failed_permanent == 0);
+	store_ramp_day_clear(&day);
+	test_assert(store_exchange_get(s, x_id, &x, &err) == 1);
+	test_assert(str_eq(x.token, "tok-v2") &&
+		    str_eq(x.message_id, "<v2@acme.example>") &&
+		    str_eq(x.subject, "Old times") && x.planned_at == T0 &&
+		    x.sent_at == T0 + 5 && str_eq(x.state, "sent") &&
+		    str_eq(x.placement, "inbox") && str_eq(x.folder, "INBOX") &&
+		    x.read && x.smtp_code == 250);
+	test_assert(x.day[0] == '\0' && x.depth == 0 && x.topic == NULL &&
+		    x.body == NULL && x.attempted_at == 0 && x.engage_at == 0 &&
+		    x.looks == 0 && x.engaged_at == 0 && x.sweep_at == 0);
+	/* and the new functions work on them */
+	x.engage_at = T0 + 60;
+	snprintf(x.day, sizeof(x.day), "2024-06-03");
+	test_assert(store_exchange_update(s, &x, &err) == 0);
+	store_exchange_clear(&x);
+	test_assert(store_exchange_get(s, reply_id, &x, &err) == 1);
+	test_assert(x.parent_exchange_id == x_id && str_eq(x.state, "failed") &&
+		    str_eq(x.error, "sender paused"));
+	store_exchange_clear(&x);
+	test_assert(store_exchange_count(s, 1, 0, NULL, T0, &counts, &err) ==
+		    0);
+	test_assert(counts.sent == 1 && counts.failed == 1 &&
+		    counts.planned == 0 && counts.replies == 0);
+	test_assert(store_exchange_count(s, 0, a, "2024-06-03", T0, &counts,
+					 &err) == 0);
+	test_assert(counts.sent == 1 && counts.failed == 0);
+	delta.inbox_id = a;
+	delta.failed = 1;
+	delta.failed_permanent = 1;
+	test_assert(store_ramp_day_add(s, &delta, &err) == 0);
+	test_assert(store_ramp_day_get(s, a, "2024-06-03", &day, &err) == 1);
+	test_assert(day.failed == 2 && day.failed_permanent == 1 &&
+		    day.planned == 5 && str_eq(day.ramp_state, "ramping"));
+	store_ramp_day_clear(&day);
+	test_assert(store_plan_day_add(s, &plan, &err) == 0);
+	test_assert(store_job_attempt_list(s, a, 0, &attempts, &n, &err) == 0);
+	test_assert(n == 1 && attempts[0].exchange_id == x_id);
+	store_job_attempt_list_free(&attempts, n);
+	test_assert(store_event_list(s, a, 0, &events, &n, &err) == 0);
+	test_assert(n == 1 && str_eq(events[0].detail, "v2"));
+	store_event_list_free(&events, n);
+	store_close(&s);
+
+	/* opening again migrates nothing */
+	test_assert(store_open(path, &s, &err) == 0);
+	test_assert(s != NULL && store_schema_version(s) == 3);
+	if (s == NULL)
+		goto out;
+	test_assert(store_exchange_engage_due(s, b, &dues, &n, &err) == 0);
+	test_assert(n == 1 && dues[0].inbox_id == b && dues[0].due == T0 + 60);
+	free(dues);
+	store_close(&s);
+out:
+	store_close(&s);
 	free(path);
 	test_end();
 }
@@ -451,6 +622,7 @@ static void test_inboxes(void)
 	test_assert(got.probed_at == 0 && got.probe_error == NULL);
 	test_assert(got.spam_folder == NULL && got.caps == 0 &&
 		    got.spam_found_by == 0);
+	test_assert(got.ramp_overrides == NULL);
 	test_assert(got.created_at == T0);
 	store_inbox_clear(&got);
 
@@ -489,6 +661,7 @@ static void test_inboxes(void)
 	got.caps = 0x80000005u;
 	got.smtp_fingerprint = xstrdup("ab:cd");
 	got.imap_fingerprint = xstrdup("ef:01");
+	got.ramp_overrides = xstrdup("daily_max=25 hold_days=2");
 	free(got.address);
 	got.address = xstrdup("changed@acme.example");
 	got.created_at = 1;
@@ -515,6 +688,7 @@ static void test_inboxes(void)
 	test_assert(got.spam_found_by == 1 && got.caps == 0x80000005u);
 	test_assert(str_eq(got.smtp_fingerprint, "ab:cd") &&
 		    str_eq(got.imap_fingerprint, "ef:01"));
+	test_assert(str_eq(got.ramp_overrides, "daily_max=25 hold_days=2"));
 	got.id = 999;
 	memset(&err, 0, sizeof(err));
 	test_assert(store_inbox_update(s, &got, &err) == -1);
@@ -533,11 +707,16 @@ static void test_inboxes(void)
 	sample_inbox(&y, "bo@acme.example", 1, 1, 1);
 	test_assert(store_inbox_add(s, &y, &err) == 0);
 	sample_inbox(&y, "al@acme.example", 1, client2, 1);
+	y.ramp_overrides = "start=5";
 	test_assert(store_inbox_add(s, &y, &err) == 0);
 	test_assert(store_inbox_list(s, 0, 0, false, &list, &n, &err) == 0);
 	test_assert(n == 3 && str_eq(list[0].address, "al@acme.example") &&
 		    str_eq(list[1].address, "anna.berg@acme.example") &&
 		    str_eq(list[2].address, "bo@acme.example"));
+	test_assert(
+	    n == 3 && str_eq(list[0].ramp_overrides, "start=5") &&
+	    str_eq(list[1].ramp_overrides, "daily_max=25 hold_days=2") &&
+	    list[2].ramp_overrides == NULL);
 	store_inbox_list_free(&list, n);
 	test_assert(list == NULL);
 	test_assert(store_inbox_list(s, client2, 0, false, &list, &n, &err) ==
@@ -834,6 +1013,70 @@ static int add_two_inboxes(struct store *s, int64_t ids[2])
 		return -1;
 	ids[1] = x.id;
 	return 0;
+}
+
+/* Three inboxes a, b, c of pool 1 (ids ascending). */
+static int add_three_inboxes(struct store *s, int64_t ids[3])
+{
+	struct store_inbox c;
+	struct hearth_err err = {0};
+
+	if (add_two_inboxes(s, ids) < 0)
+		return -1;
+	sample_inbox(&c, "c@acme.example", 1, 1, 1);
+	if (store_inbox_add(s, &c, &err) < 0)
+		return -1;
+	ids[2] = c.id;
+	return 0;
+}
+
+/*
+ * Plan an exchange (each with a token of its own) of pool from sender to
+ * recipient: its id, or 0 after saying why.
+ */
+static int64_t plan_x(struct store *s, int64_t pool_id, int64_t sender,
+		      int64_t recipient, int64_t planned_at, const char *day,
+		      int depth)
+{
+	static int n_token;
+	struct store_exchange x = {0};
+	struct hearth_err err = {0};
+	char token[32];
+
+	snprintf(token, sizeof(token), "px-%d", ++n_token);
+	x.pool_id = pool_id;
+	x.sender_inbox_id = sender;
+	x.recipient_inbox_id = recipient;
+	x.token = token;
+	x.planned_at = planned_at;
+	if (day != NULL)
+		snprintf(x.day, sizeof(x.day), "%s", day);
+	x.depth = depth;
+	if (store_exchange_add(s, &x, &err) < 0) {
+		fprintf(stderr, "plan_x: %s\n", err.msg);
+		return 0;
+	}
+	return x.id;
+}
+
+/* Set engage_at and sweep_at of exchange id through the update. */
+static int set_due(struct store *s, int64_t id, int64_t engage_at,
+		   int64_t sweep_at)
+{
+	struct store_exchange x = {0};
+	struct hearth_err err = {0};
+	int ret = -1;
+
+	if (store_exchange_get(s, id, &x, &err) != 1)
+		goto out;
+	x.engage_at = engage_at;
+	x.sweep_at = sweep_at;
+	ret = store_exchange_update(s, &x, &err);
+out:
+	if (ret < 0)
+		fprintf(stderr, "set_due: %s\n", err.msg);
+	store_exchange_clear(&x);
+	return ret;
 }
 
 static void test_ramp_days(void)
@@ -1144,12 +1387,20 @@ static void test_inbox_remove(void)
 	struct store_ramp_day day = {0};
 	struct store_exchange x = {0};
 	struct store_event *ev = NULL;
+	struct store_plan_day plan = {.pool_id = 1, .day = "2024-06-03"};
+	struct store_due *dues = NULL;
 	size_t n = 0;
 	int64_t ids[2] = {0}, x_id = 0, reply_id = 0, third_id = 0;
 
 	test_begin("inbox remove: keep history, or purge it");
 	if (s == NULL || add_history(s, ids, &x_id, &reply_id, &third_id) < 0)
 		goto out;
+	/* the v3 columns and table too */
+	test_assert(store_plan_day_add(s, &plan, &err) == 0);
+	test_assert(set_due(s, x_id, T0 + 60, T0 + 90) == 0);
+	test_assert(set_due(s, third_id, 0, T0 + 120) == 0);
+	test_assert(store_ramp_day_set_plan(s, ids[0], "2024-06-04", 3, 3,
+					    "ramping", &err) == 0);
 
 	/* keep: removed, secret gone, history kept */
 	test_assert(store_inbox_remove(s, ids[1], false, &err) == 0);
@@ -1184,8 +1435,15 @@ static void test_inbox_remove(void)
 	test_assert(store_exchange_get(s, x_id, &x, &err) == 0);
 	test_assert(store_exchange_get(s, reply_id, &x, &err) == 0);
 	test_assert(store_exchange_get(s, third_id, &x, &err) == 1);
-	test_assert(x.parent_exchange_id == 0);
+	test_assert(x.parent_exchange_id == 0 && x.sweep_at == T0 + 120);
 	store_exchange_clear(&x);
+	test_assert(query_int(s, "SELECT count(*) FROM ramp_days") == 0);
+	test_assert(store_exchange_engage_due(s, 0, &dues, &n, &err) == 0);
+	test_assert(n == 1 && dues[0].inbox_id == ids[1] &&
+		    dues[0].due == T0 + 120);
+	free(dues);
+	/* plan days are the pool's: kept */
+	test_assert(store_plan_day_get(s, 1, "2024-06-03", &plan, &err) == 1);
 	test_assert(query_int(s, "SELECT count(*) FROM job_attempts") == 0);
 	test_assert(store_event_list(s, ids[0], 0, &ev, &n, &err) == 0 &&
 		    n == 0);
@@ -1253,6 +1511,950 @@ out:
 	test_end();
 }
 
+static void test_ramp_day_add(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_ramp_day d = {0}, got = {0};
+	int64_t ids[2] = {0};
+
+	test_begin("ramp days: add counts, set the plan");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	/* the new columns round-trip through upsert and get */
+	d.inbox_id = ids[1];
+	snprintf(d.day, sizeof(d.day), "2024-06-02");
+	d.volume = 12;
+	d.auth_failures = 2;
+	d.failed_permanent = 3;
+	test_assert(store_ramp_day_upsert(s, &d, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[1], "2024-06-02", &got, &err) ==
+		    1);
+	test_assert(got.volume == 12 && got.auth_failures == 2 &&
+		    got.failed_permanent == 3);
+	store_ramp_day_clear(&got);
+
+	/* a missing row is created from the delta; state, volume ignored */
+	memset(&d, 0, sizeof(d));
+	d.inbox_id = ids[0];
+	snprintf(d.day, sizeof(d.day), "2024-06-03");
+	d.planned = 2;
+	d.sent = 1;
+	d.auth_failures = 1;
+	d.volume = 9;
+	d.ramp_state = "ignored";
+	test_assert(store_ramp_day_add(s, &d, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.planned == 2 && got.sent == 1 &&
+		    got.auth_failures == 1 && got.volume == 0 &&
+		    got.ramp_state == NULL && got.inbox == 0);
+	store_ramp_day_clear(&got);
+
+	/* the plan: volume, planned, state set; the rest kept */
+	test_assert(store_ramp_day_set_plan(s, ids[0], "2024-06-03", 10, 8,
+					    "ramping", &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.volume == 10 && got.planned == 8 && got.sent == 1 &&
+		    got.auth_failures == 1 &&
+		    str_eq(got.ramp_state, "ramping"));
+	store_ramp_day_clear(&got);
+
+	/* every count adds up; volume and state stay */
+	d.planned = d.sent = d.inbox = d.spam = d.other = d.missing = 1;
+	d.rescued = d.read = d.flagged = d.replied = d.failed = d.bounced = 1;
+	d.auth_failures = d.failed_permanent = 1;
+	test_assert(store_ramp_day_add(s, &d, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.planned == 9 && got.sent == 2 && got.inbox == 1 &&
+		    got.spam == 1 && got.other == 1 && got.missing == 1 &&
+		    got.rescued == 1 && got.read == 1 && got.flagged == 1 &&
+		    got.replied == 1 && got.failed == 1 && got.bounced == 1 &&
+		    got.auth_failures == 2 && got.failed_permanent == 1 &&
+		    got.volume == 10 && str_eq(got.ramp_state, "ramping"));
+	store_ramp_day_clear(&got);
+
+	/* down to 0 is fine */
+	memset(&d, 0, sizeof(d));
+	d.inbox_id = ids[0];
+	snprintf(d.day, sizeof(d.day), "2024-06-03");
+	d.sent = -2;
+	test_assert(store_ramp_day_add(s, &d, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.sent == 0 && got.planned == 9);
+	store_ramp_day_clear(&got);
+	/* below 0 is refused, and nothing of that delta is applied */
+	d.sent = 0;
+	d.planned = 5;
+	d.spam = -2;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_ramp_day_add(s, &d, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strstr(err.msg, "add to ramp day 2024-06-03 of inbox 1: "
+				    "CHECK constraint failed") != NULL);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.spam == 1 && got.planned == 9);
+	store_ramp_day_clear(&got);
+	/* a missing row cannot start negative: none is created */
+	memset(&d, 0, sizeof(d));
+	d.inbox_id = ids[0];
+	snprintf(d.day, sizeof(d.day), "2024-06-04");
+	d.failed_permanent = -1;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_ramp_day_add(s, &d, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-04", &got, &err) ==
+		    0);
+	/* unknown inbox, bad day */
+	d.failed_permanent = 1;
+	d.inbox_id = 4242;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_ramp_day_add(s, &d, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strstr(err.msg, "FOREIGN KEY") != NULL);
+	d.inbox_id = ids[0];
+	snprintf(d.day, sizeof(d.day), "tomorrow");
+	test_assert(store_ramp_day_add(s, &d, &err) == -1);
+
+	/* the plan of a new day creates it, NULL clears the state */
+	test_assert(store_ramp_day_set_plan(s, ids[1], "2024-06-05", 4, 3, NULL,
+					    &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[1], "2024-06-05", &got, &err) ==
+		    1);
+	test_assert(got.volume == 4 && got.planned == 3 && got.sent == 0 &&
+		    got.ramp_state == NULL);
+	store_ramp_day_clear(&got);
+	test_assert(store_ramp_day_set_plan(s, ids[0], "2024-06-03", 10, 8,
+					    NULL, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[0], "2024-06-03", &got, &err) ==
+		    1);
+	test_assert(got.ramp_state == NULL && got.spam == 1);
+	store_ramp_day_clear(&got);
+	memset(&err, 0, sizeof(err));
+	test_assert(store_ramp_day_set_plan(s, ids[0], "2024-06-03", -1, 8,
+					    NULL, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(store_ramp_day_set_plan(s, 4242, "2024-06-03", 1, 1, NULL,
+					    &err) == -1);
+	test_assert(strstr(err.msg, "FOREIGN KEY") != NULL);
+	test_assert(
+	    store_ramp_day_set_plan(s, ids[0], NULL, 1, 1, NULL, &err) == -1);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_ramp_day_list(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_ramp_day *days = NULL;
+	size_t n = 0;
+	int64_t ids[2] = {0};
+	char day[11];
+
+	test_begin("ramp days: list newest first, before, limit");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	/* added out of order */
+	for (int i = 5; i >= 1; i -= 2) {
+		snprintf(day, sizeof(day), "2024-06-0%d", i);
+		test_assert(store_ramp_day_set_plan(s, ids[0], day, i, i,
+						    "ramping", &err) == 0);
+	}
+	for (int i = 2; i <= 4; i += 2) {
+		snprintf(day, sizeof(day), "2024-06-0%d", i);
+		test_assert(store_ramp_day_set_plan(s, ids[0], day, i, i, NULL,
+						    &err) == 0);
+	}
+	test_assert(store_ramp_day_set_plan(s, ids[1], "2024-06-09", 1, 1, NULL,
+					    &err) == 0);
+	test_assert(store_ramp_day_list(s, ids[0], NULL, 0, &days, &n, &err) ==
+		    0);
+	test_assert(n == 5);
+	for (size_t i = 0; i < n && n == 5; i++) {
+		snprintf(day, sizeof(day), "2024-06-0%d", (int)(5 - i));
+		test_assert(days[i].inbox_id == ids[0] &&
+			    strcmp(days[i].day, day) == 0 &&
+			    days[i].volume == (int)(5 - i));
+	}
+	test_assert(n == 5 && str_eq(days[0].ramp_state, "ramping") &&
+		    days[1].ramp_state == NULL);
+	store_ramp_day_list_free(&days, n);
+	test_assert(days == NULL);
+	test_assert(store_ramp_day_list(s, ids[0], "2024-06-04", 0, &days, &n,
+					&err) == 0);
+	test_assert(n == 3 && strcmp(days[0].day, "2024-06-03") == 0 &&
+		    strcmp(days[2].day, "2024-06-01") == 0);
+	store_ramp_day_list_free(&days, n);
+	test_assert(store_ramp_day_list(s, ids[0], "2024-06-04", 2, &days, &n,
+					&err) == 0);
+	test_assert(n == 2 && strcmp(days[0].day, "2024-06-03") == 0 &&
+		    strcmp(days[1].day, "2024-06-02") == 0);
+	store_ramp_day_list_free(&days, n);
+	test_assert(store_ramp_day_list(s, ids[0], NULL, 1, &days, &n, &err) ==
+		    0);
+	test_assert(n == 1 && strcmp(days[0].day, "2024-06-05") == 0);
+	store_ramp_day_list_free(&days, n);
+	test_assert(store_ramp_day_list(s, ids[0], "2024-06-01", 0, &days, &n,
+					&err) == 0);
+	test_assert(n == 0 && days == NULL);
+	store_ramp_day_list_free(&days, n);
+	test_assert(store_ramp_day_list(s, 4242, NULL, 0, &days, &n, &err) ==
+		    0);
+	test_assert(n == 0 && days == NULL);
+	test_assert(store_ramp_day_list(s, ids[1], NULL, 0, &days, &n, &err) ==
+		    0);
+	test_assert(n == 1 && strcmp(days[0].day, "2024-06-09") == 0);
+	store_ramp_day_list_free(&days, n);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_exchange_update(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange x = {0}, got = {0};
+	int64_t ids[2] = {0}, y_id;
+
+	test_begin("exchanges: v3 fields, update through the state machine");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	/* add takes day, depth, topic; not the rest */
+	x.pool_id = 1;
+	x.sender_inbox_id = ids[0];
+	x.recipient_inbox_id = ids[1];
+	x.token = "tok-1";
+	x.planned_at = T0;
+	snprintf(x.day, sizeof(x.day), "2024-06-03");
+	x.depth = 2;
+	x.topic = "garden";
+	x.body = "not stored by add";
+	x.attempted_at = x.engage_at = x.engaged_at = x.sweep_at = T0;
+	x.looks = 3;
+	test_assert(store_exchange_add(s, &x, &err) == 0);
+	test_assert(store_exchange_get(s, x.id, &got, &err) == 1);
+	test_assert(strcmp(got.day, "2024-06-03") == 0 && got.depth == 2 &&
+		    str_eq(got.topic, "garden") && got.body == NULL &&
+		    got.attempted_at == 0 && got.engage_at == 0 &&
+		    got.looks == 0 && got.engaged_at == 0 && got.sweep_at == 0);
+	store_exchange_clear(&got);
+	/* no day is NULL in the table, "" again on the way out */
+	y_id = plan_x(s, 1, ids[1], ids[0], T0, NULL, 0);
+	test_assert(y_id > 0);
+	test_assert(query_int(s, "SELECT count(*) FROM exchanges "
+				 "WHERE day IS NULL") == 1);
+	test_assert(store_exchange_get(s, y_id, &got, &err) == 1);
+	test_assert(got.day[0] == '\0' && got.topic == NULL);
+	store_exchange_clear(&got);
+	/* the schema checks the day and the depth */
+	x.token = "tok-bad";
+	snprintf(x.day, sizeof(x.day), "06/03/2024");
+	memset(&err, 0, sizeof(err));
+	test_assert(store_exchange_add(s, &x, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strstr(err.msg, "CHECK constraint failed") != NULL);
+	snprintf(x.day, sizeof(x.day), "2024-06-03");
+	x.depth = -1;
+	test_assert(store_exchange_add(s, &x, &err) == -1);
+
+	/* the move to sending records the attempt */
+	test_assert(store_exchange_set_state(s, x.id, "sending", T0 + 10, 0,
+					     NULL, &err) == 0);
+	test_assert(store_exchange_get(s, x.id, &got, &err) == 1);
+	test_assert(got.attempted_at == T0 + 10 && got.sent_at == 0);
+
+	/* every writable field is written, the others are not */
+	free(got.state);
+	got.state = xstrdup("sent");
+	free(got.message_id);
+	got.message_id = xstrdup("<1@acme.example>");
+	got.subject = xstrdup("About the red folder");
+	free(got.topic);
+	got.topic = xstrdup("folders");
+	got.body = xstrdup("Hello Bo,\r\nthe red one.\r\n");
+	got.sent_at = T0 + 20;
+	got.attempted_at = T0 + 11;
+	got.placement = xstrdup("spam");
+	got.folder = xstrdup("Junk");
+	got.locate_method = xstrdup("message_id");
+	got.rescued = got.read = got.flagged = got.replied = true;
+	got.smtp_code = 250;
+	got.error = NULL;
+	snprintf(got.day, sizeof(got.day), "2024-06-04");
+	got.depth = 1;
+	got.engage_at = T0 + 100;
+	got.looks = 2;
+	got.engaged_at = T0 + 90;
+	got.sweep_at = T0 + 200;
+	free(got.token);
+	got.token = xstrdup("tok-changed");
+	got.pool_id = 2;
+	got.sender_inbox_id = ids[1];
+	got.recipient_inbox_id = ids[0];
+	got.parent_exchange_id = y_id;
+	got.planned_at = 1;
+	test_assert(store_exchange_update(s, &got, &err) == 0);
+	store_exchange_clear(&got);
+	test_assert(store_exchange_get(s, x.id, &got, &err) == 1);
+	test_assert(
+	    str_eq(got.state, "sent") &&
+	    str_eq(got.message_id, "<1@acme.example>") &&
+	    str_eq(got.subject, "About the red folder") &&
+	    str_eq(got.topic, "folders") &&
+	    str_eq(got.body, "Hello Bo,\r\nthe red one.\r\n") &&
+	    got.sent_at == T0 + 20 && got.attempted_at == T0 + 11 &&
+	    str_eq(got.placement, "spam") && str_eq(got.folder, "Junk") &&
+	    str_eq(got.locate_method, "message_id") && got.rescued &&
+	    got.read && got.flagged && got.replied && got.smtp_code == 250 &&
+	    got.error == NULL && strcmp(got.day, "2024-06-04") == 0 &&
+	    got.depth == 1 && got.engage_at == T0 + 100 && got.looks == 2 &&
+	    got.engaged_at == T0 + 90 && got.sweep_at == T0 + 200);
+	test_assert(str_eq(got.token, "tok-1") && got.pool_id == 1 &&
+		    got.sender_inbox_id == ids[0] &&
+		    got.recipient_inbox_id == ids[1] &&
+		    got.parent_exchange_id == 0 && got.planned_at == T0);
+
+	/* the same state again is allowed; "" clears the day */
+	got.day[0] = '\0';
+	got.looks = 3;
+	test_assert(store_exchange_update(s, &got, &err) == 0);
+	test_assert(query_int(s, "SELECT count(*) FROM exchanges "
+				 "WHERE day IS NULL") == 2);
+	/* the state machine refuses, and nothing of the update is kept */
+	free(got.state);
+	got.state = xstrdup("planned");
+	got.looks = 9;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strstr(err.msg, "update exchange ") == err.msg &&
+		    strstr(err.msg, "state change not allowed") != NULL);
+	free(got.state);
+	got.state = xstrdup("delivered");
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(strstr(err.msg, "CHECK constraint failed") != NULL);
+	store_exchange_clear(&got);
+	test_assert(store_exchange_get(s, x.id, &got, &err) == 1);
+	test_assert(str_eq(got.state, "sent") && got.looks == 3);
+	/* looks cannot go negative */
+	got.looks = -1;
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	/* unknown id */
+	got.looks = 0;
+	got.id = 4242;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strcmp(err.msg, "exchange 4242 not found") == 0);
+	store_exchange_clear(&got);
+
+	/* sent needs a sent_at; placement needs sent */
+	test_assert(store_exchange_get(s, y_id, &got, &err) == 1);
+	got.placement = xstrdup("inbox");
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(strstr(err.msg, "placement_only_when_sent") != NULL);
+	free(got.placement);
+	got.placement = NULL;
+	free(got.state);
+	got.state = xstrdup("sending");
+	test_assert(store_exchange_update(s, &got, &err) == 0);
+	free(got.state);
+	got.state = xstrdup("sent");
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(strstr(err.msg, "sent_has_sent_at") != NULL);
+	free(got.state);
+	got.state = NULL;
+	test_assert(store_exchange_update(s, &got, &err) == -1);
+	test_assert(strstr(err.msg, "NOT NULL") != NULL);
+	store_exchange_clear(&got);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_exchange_list_state(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange *xs = NULL;
+	size_t n = 0;
+	int64_t ids[2] = {0}, x[5];
+
+	test_begin("exchanges: list by state, planned_at then id, limit");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	x[0] = plan_x(s, 1, ids[0], ids[1], T0 + 300, "2024-06-03", 0);
+	x[1] = plan_x(s, 1, ids[0], ids[1], T0 + 100, "2024-06-03", 0);
+	x[2] = plan_x(s, 1, ids[1], ids[0], T0 + 100, NULL, 1);
+	x[3] = plan_x(s, 1, ids[0], ids[1], T0 + 200, "2024-06-03", 0);
+	x[4] = plan_x(s, 1, ids[0], ids[1], T0 + 900, "2024-06-03", 0);
+	test_assert(x[0] > 0 && x[1] > 0 && x[2] > 0 && x[3] > 0 && x[4] > 0);
+	test_assert(store_exchange_set_state(s, x[3], "sending", T0, 0, NULL,
+					     &err) == 0);
+	test_assert(store_exchange_list_state(s, "planned", T0 + 300, 0, &xs,
+					      &n, &err) == 0);
+	test_assert(n == 3 && xs[0].id == x[1] && xs[1].id == x[2] &&
+		    xs[2].id == x[0]);
+	test_assert(n == 3 && str_eq(xs[1].state, "planned") &&
+		    xs[1].depth == 1 && xs[1].day[0] == '\0' &&
+		    strcmp(xs[2].day, "2024-06-03") == 0 &&
+		    xs[2].token != NULL);
+	store_exchange_list_free(&xs, n);
+	test_assert(xs == NULL);
+	test_assert(store_exchange_list_state(s, "planned", T0 + 300, 2, &xs,
+					      &n, &err) == 0);
+	test_assert(n == 2 && xs[0].id == x[1] && xs[1].id == x[2]);
+	store_exchange_list_free(&xs, n);
+	test_assert(store_exchange_list_state(s, "planned", T0 + 99, 0, &xs, &n,
+					      &err) == 0);
+	test_assert(n == 0 && xs == NULL);
+	test_assert(store_exchange_list_state(s, "planned", INT64_MAX, 0, &xs,
+					      &n, &err) == 0);
+	test_assert(n == 4 && xs[3].id == x[4]);
+	store_exchange_list_free(&xs, n);
+	test_assert(store_exchange_list_state(s, "sending", INT64_MAX, 0, &xs,
+					      &n, &err) == 0);
+	test_assert(n == 1 && xs[0].id == x[3] && xs[0].attempted_at == T0);
+	store_exchange_list_free(&xs, n);
+	test_assert(store_exchange_list_state(s, "sent", INT64_MAX, 0, &xs, &n,
+					      &err) == 0);
+	test_assert(n == 0);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_exchange_engage(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange *xs = NULL;
+	struct store_due *dues = NULL;
+	size_t n = 0;
+	int64_t ids[3] = {0}, e[9], a, b, c;
+
+	test_begin("exchanges: engage and sweep due, per recipient");
+	if (s == NULL || add_three_inboxes(s, ids) < 0)
+		goto out;
+	a = ids[0];
+	b = ids[1];
+	c = ids[2];
+	for (int i = 0; i < 9; i++)
+		e[i] =
+		    plan_x(s, 1, i == 6 ? b : a, i == 6 ? a : b, T0, NULL, 0);
+	/* to b: engage only; sweep only; both; sweep due, engage later;
+	 * engage later only; neither; the same time as e[0]; (e[6] is to
+	 * a); e[8] both, engage earlier */
+	test_assert(set_due(s, e[0], T0 + 50, 0) == 0);
+	test_assert(set_due(s, e[1], 0, T0 + 30) == 0);
+	test_assert(set_due(s, e[2], T0 + 80, T0 + 20) == 0);
+	test_assert(set_due(s, e[3], T0 + 500, T0 + 60) == 0);
+	test_assert(set_due(s, e[4], T0 + 500, 0) == 0);
+	test_assert(set_due(s, e[6], T0 + 40, 0) == 0);
+	test_assert(set_due(s, e[7], T0 + 50, 0) == 0);
+	test_assert(set_due(s, e[8], T0 + 55, T0 + 700) == 0);
+
+	test_assert(
+	    store_exchange_list_engage(s, b, T0 + 100, 0, &xs, &n, &err) == 0);
+	test_assert(n == 6 && xs[0].id == e[2] && xs[1].id == e[1] &&
+		    xs[2].id == e[0] && xs[3].id == e[7] && xs[4].id == e[8] &&
+		    xs[5].id == e[3]);
+	test_assert(n == 6 && xs[0].engage_at == T0 + 80 &&
+		    xs[0].sweep_at == T0 + 20);
+	store_exchange_list_free(&xs, n);
+	test_assert(
+	    store_exchange_list_engage(s, b, T0 + 100, 2, &xs, &n, &err) == 0);
+	test_assert(n == 2 && xs[0].id == e[2] && xs[1].id == e[1]);
+	store_exchange_list_free(&xs, n);
+	/* the bounds: (0, now] */
+	test_assert(
+	    store_exchange_list_engage(s, b, T0 + 19, 0, &xs, &n, &err) == 0);
+	test_assert(n == 0 && xs == NULL);
+	test_assert(
+	    store_exchange_list_engage(s, b, T0 + 20, 0, &xs, &n, &err) == 0);
+	test_assert(n == 1 && xs[0].id == e[2]);
+	store_exchange_list_free(&xs, n);
+	test_assert(
+	    store_exchange_list_engage(s, b, T0 + 1000, 0, &xs, &n, &err) == 0);
+	test_assert(n == 7 && xs[6].id == e[4]);
+	store_exchange_list_free(&xs, n);
+	test_assert(
+	    store_exchange_list_engage(s, a, T0 + 1000, 0, &xs, &n, &err) == 0);
+	test_assert(n == 1 && xs[0].id == e[6]);
+	store_exchange_list_free(&xs, n);
+	test_assert(
+	    store_exchange_list_engage(s, c, T0 + 1000, 0, &xs, &n, &err) == 0);
+	test_assert(n == 0);
+
+	/* the earliest of either, per recipient, by inbox id */
+	test_assert(store_exchange_engage_due(s, 0, &dues, &n, &err) == 0);
+	test_assert(n == 2 && dues[0].inbox_id == a && dues[0].due == T0 + 40 &&
+		    dues[1].inbox_id == b && dues[1].due == T0 + 20);
+	free(dues);
+	test_assert(store_exchange_engage_due(s, b, &dues, &n, &err) == 0);
+	test_assert(n == 1 && dues[0].inbox_id == b && dues[0].due == T0 + 20);
+	free(dues);
+	test_assert(store_exchange_engage_due(s, c, &dues, &n, &err) == 0);
+	test_assert(n == 0 && dues == NULL);
+	/* done with e[2]: the next is e[1]'s sweep */
+	test_assert(set_due(s, e[2], 0, 0) == 0);
+	test_assert(store_exchange_engage_due(s, b, &dues, &n, &err) == 0);
+	test_assert(n == 1 && dues[0].due == T0 + 30);
+	free(dues);
+	/* an engage earlier than any sweep */
+	test_assert(set_due(s, e[4], T0 + 5, 0) == 0);
+	test_assert(store_exchange_engage_due(s, 0, &dues, &n, &err) == 0);
+	test_assert(n == 2 && dues[1].inbox_id == b && dues[1].due == T0 + 5);
+	free(dues);
+	/* nothing pending anywhere */
+	for (int i = 0; i < 9; i++)
+		test_assert(set_due(s, e[i], 0, 0) == 0);
+	test_assert(store_exchange_engage_due(s, 0, &dues, &n, &err) == 0);
+	test_assert(n == 0 && dues == NULL);
+	test_assert(store_exchange_engage_due(s, b, &dues, &n, &err) == 0);
+	test_assert(n == 0 && dues == NULL);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_exchange_pairs(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_pair *pairs = NULL;
+	size_t n = 0;
+	int64_t ids[3] = {0}, pool2 = 0, a, b, c;
+
+	test_begin("exchanges: distinct pairs of a pool's threads");
+	if (s == NULL || add_three_inboxes(s, ids) < 0)
+		goto out;
+	a = ids[0];
+	b = ids[1];
+	c = ids[2];
+	test_assert(store_pool_add(s, "second", 2, "en", T0, &pool2, &err) ==
+		    0);
+	test_assert(plan_x(s, 1, b, c, T0 + 30, NULL, 0) > 0);
+	test_assert(plan_x(s, 1, a, b, T0, NULL, 0) > 0);
+	test_assert(plan_x(s, 1, a, b, T0 + 10, NULL, 0) > 0);
+	test_assert(plan_x(s, 1, b, a, T0 + 20, NULL, 1) > 0); /* a reply */
+	test_assert(plan_x(s, 1, c, a, T0 + 86400, NULL, 0) > 0);
+	test_assert(plan_x(s, 1, a, c, T0 - 1, NULL, 0) > 0);
+	test_assert(plan_x(s, pool2, c, b, T0, NULL, 0) > 0);
+	test_assert(
+	    store_exchange_pairs(s, 1, T0, T0 + 86400, &pairs, &n, &err) == 0);
+	test_assert(n == 2 && pairs[0].sender_id == a &&
+		    pairs[0].recipient_id == b && pairs[1].sender_id == b &&
+		    pairs[1].recipient_id == c);
+	free(pairs);
+	test_assert(store_exchange_pairs(s, 1, T0 - 1, T0 + 86401, &pairs, &n,
+					 &err) == 0);
+	test_assert(n == 4 && pairs[0].sender_id == a &&
+		    pairs[0].recipient_id == b && pairs[1].sender_id == a &&
+		    pairs[1].recipient_id == c && pairs[3].sender_id == c &&
+		    pairs[3].recipient_id == a);
+	free(pairs);
+	test_assert(
+	    store_exchange_pairs(s, pool2, T0, T0 + 1, &pairs, &n, &err) == 0);
+	test_assert(n == 1 && pairs[0].sender_id == c &&
+		    pairs[0].recipient_id == b);
+	free(pairs);
+	test_assert(store_exchange_pairs(s, 1, T0 + 31, T0 + 86400, &pairs, &n,
+					 &err) == 0);
+	test_assert(n == 0 && pairs == NULL);
+	test_assert(
+	    store_exchange_pairs(s, 4242, 0, INT64_MAX, &pairs, &n, &err) == 0);
+	test_assert(n == 0 && pairs == NULL);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+/* Move exchange id along the state machine to state at time at. */
+static int move_x(struct store *s, int64_t id, const char *state, int64_t at)
+{
+	struct hearth_err err = {0};
+
+	if (strcmp(state, "sent") == 0 &&
+	    store_exchange_set_state(s, id, "sending", at, 0, NULL, &err) < 0)
+		return -1;
+	return store_exchange_set_state(s, id, state, at, 0, NULL, &err);
+}
+
+static bool counts_are(const struct store_exchange_counts *c, int64_t planned,
+		       int64_t sending, int64_t sent, int64_t failed,
+		       int64_t due, int64_t engaged, int64_t replies)
+{
+	return c->planned == planned && c->sending == sending &&
+	       c->sent == sent && c->failed == failed && c->due == due &&
+	       c->engaged == engaged && c->replies == replies;
+}
+
+static void test_exchange_count(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange_counts c;
+	struct store_exchange x = {0};
+	int64_t ids[3] = {0}, pool2 = 0, a, b, cc, id;
+	const char *d1 = "2024-06-03", *d2 = "2024-06-04";
+
+	test_begin("exchanges: counts by pool, sender and day");
+	if (s == NULL || add_three_inboxes(s, ids) < 0)
+		goto out;
+	a = ids[0];
+	b = ids[1];
+	cc = ids[2];
+	test_assert(store_pool_add(s, "second", 2, "en", T0, &pool2, &err) ==
+		    0);
+	/* d1: a planned due, a planned later, a sending, a sent and
+	 * engaged, b's reply failed, b sent not engaged */
+	test_assert(plan_x(s, 1, a, b, T0, d1, 0) > 0);
+	test_assert(plan_x(s, 1, a, b, T0 + 500, d1, 0) > 0);
+	id = plan_x(s, 1, a, cc, T0, d1, 0);
+	test_assert(move_x(s, id, "sending", T0) == 0);
+	id = plan_x(s, 1, a, cc, T0, d1, 0);
+	test_assert(move_x(s, id, "sent", T0 + 1) == 0);
+	test_assert(store_exchange_get(s, id, &x, &err) == 1);
+	x.engaged_at = T0 + 60;
+	test_assert(store_exchange_update(s, &x, &err) == 0);
+	store_exchange_clear(&x);
+	id = plan_x(s, 1, b, a, T0, d1, 1);
+	test_assert(move_x(s, id, "failed", T0) == 0);
+	id = plan_x(s, 1, b, cc, T0, d1, 0);
+	test_assert(move_x(s, id, "sent", T0 + 2) == 0);
+	/* d2: one of a's; no day: one in pool 2 */
+	test_assert(plan_x(s, 1, a, b, T0 + 86400, d2, 0) > 0);
+	test_assert(plan_x(s, pool2, cc, a, T0, NULL, 0) > 0);
+
+	test_assert(store_exchange_count(s, 0, 0, d1, T0 + 100, &c, &err) == 0);
+	test_assert(counts_are(&c, 2, 1, 2, 1, 1, 1, 1));
+	test_assert(store_exchange_count(s, 0, 0, d1, T0 + 500, &c, &err) == 0);
+	test_assert(counts_are(&c, 2, 1, 2, 1, 2, 1, 1));
+	test_assert(store_exchange_count(s, 0, 0, d1, T0 - 1, &c, &err) == 0);
+	test_assert(c.due == 0);
+	test_assert(store_exchange_count(s, 0, a, d1, T0 + 100, &c, &err) == 0);
+	test_assert(counts_are(&c, 2, 1, 1, 0, 1, 1, 0));
+	test_assert(store_exchange_count(s, 0, b, d1, T0 + 100, &c, &err) == 0);
+	test_assert(counts_are(&c, 0, 0, 1, 1, 0, 0, 1));
+	test_assert(store_exchange_count(s, 1, 0, d1, T0 + 100, &c, &err) == 0);
+	test_assert(counts_are(&c, 2, 1, 2, 1, 1, 1, 1));
+	test_assert(store_exchange_count(s, 1, a, d1, T0 + 100, &c, &err) == 0);
+	test_assert(counts_are(&c, 2, 1, 1, 0, 1, 1, 0));
+	test_assert(store_exchange_count(s, pool2, 0, d1, T0 + 100, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 0, 0, 0, 0, 0, 0, 0));
+	test_assert(store_exchange_count(s, 0, a, d2, INT64_MAX, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 1, 0, 0, 0, 1, 0, 0));
+	/* every day */
+	test_assert(store_exchange_count(s, 0, a, NULL, T0 + 100, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 3, 1, 1, 0, 1, 1, 0));
+	test_assert(store_exchange_count(s, pool2, a, NULL, T0, &c, &err) == 0);
+	test_assert(counts_are(&c, 0, 0, 0, 0, 0, 0, 0));
+	test_assert(store_exchange_count(s, pool2, cc, NULL, T0, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 1, 0, 0, 0, 1, 0, 0));
+	test_assert(store_exchange_count(s, 1, 0, NULL, T0 + 100, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 3, 1, 2, 1, 1, 1, 1));
+	test_assert(store_exchange_count(s, pool2, 0, NULL, T0, &c, &err) == 0);
+	test_assert(counts_are(&c, 1, 0, 0, 0, 1, 0, 0));
+	test_assert(store_exchange_count(s, 0, 0, NULL, T0 + 100, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 4, 1, 2, 1, 2, 1, 1));
+	/* nothing there */
+	test_assert(store_exchange_count(s, 0, 0, "2024-01-01", T0, &c, &err) ==
+		    0);
+	test_assert(counts_are(&c, 0, 0, 0, 0, 0, 0, 0));
+	test_assert(store_exchange_count(s, 4242, 0, NULL, T0, &c, &err) == 0);
+	test_assert(counts_are(&c, 0, 0, 0, 0, 0, 0, 0));
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_exchange_failures(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_failure *f = NULL;
+	size_t n = 0;
+	int64_t ids[2] = {0}, pool2 = 0, id, a, b;
+	const char *d1 = "2024-06-03", *d2 = "2024-06-04";
+	const char *nouser = "smtp: 550 no such user";
+
+	test_begin("exchanges: failures grouped by reason");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	a = ids[0];
+	b = ids[1];
+	test_assert(store_pool_add(s, "second", 2, "en", T0, &pool2, &err) ==
+		    0);
+	/* attempted at T0 + 10 */
+	id = plan_x(s, 1, a, b, T0, d1, 0);
+	test_assert(store_exchange_set_state(s, id, "sending", T0 + 10, 0, NULL,
+					     &err) == 0);
+	test_assert(store_exchange_set_state(s, id, "failed", T0 + 12, 550,
+					     nouser, &err) == 0);
+	/* never attempted: its planned_at counts */
+	id = plan_x(s, 1, a, b, T0 + 20, d1, 0);
+	test_assert(store_exchange_set_state(s, id, "failed", T0 + 21, 0,
+					     nouser, &err) == 0);
+	id = plan_x(s, 1, a, b, T0 + 30, d1, 0);
+	test_assert(store_exchange_set_state(s, id, "failed", T0 + 30, 0, NULL,
+					     &err) == 0);
+	id = plan_x(s, 1, b, a, T0 + 40, d2, 0);
+	test_assert(store_exchange_set_state(s, id, "failed", T0 + 40, 0,
+					     "tls: handshake failed",
+					     &err) == 0);
+	id = plan_x(s, pool2, a, b, T0 + 5, d1, 0);
+	test_assert(store_exchange_set_state(s, id, "failed", T0 + 5, 0, nouser,
+					     &err) == 0);
+	/* not failed: not counted, whatever its error says */
+	id = plan_x(s, 1, a, b, T0 + 50, d1, 0);
+	test_assert(store_exchange_set_state(s, id, "sending", T0 + 50, 451,
+					     "smtp: 451 try later", &err) == 0);
+
+	test_assert(store_exchange_failures(s, 0, NULL, 0, &f, &n, &err) == 0);
+	test_assert(n == 3 && str_eq(f[0].error, nouser) && f[0].count == 3 &&
+		    f[0].last_at == T0 + 20 &&
+		    str_eq(f[1].error, "tls: handshake failed") &&
+		    f[1].count == 1 && f[1].last_at == T0 + 40 &&
+		    str_eq(f[2].error, "unknown") && f[2].count == 1 &&
+		    f[2].last_at == T0 + 30);
+	store_failure_list_free(&f, n);
+	test_assert(f == NULL);
+	test_assert(store_exchange_failures(s, 1, NULL, 0, &f, &n, &err) == 0);
+	test_assert(n == 3 && f[0].count == 2);
+	store_failure_list_free(&f, n);
+	test_assert(store_exchange_failures(s, 0, d1, 0, &f, &n, &err) == 0);
+	test_assert(n == 2 && str_eq(f[0].error, nouser) && f[0].count == 3 &&
+		    str_eq(f[1].error, "unknown"));
+	store_failure_list_free(&f, n);
+	test_assert(store_exchange_failures(s, 1, d1, 1, &f, &n, &err) == 0);
+	test_assert(n == 1 && str_eq(f[0].error, nouser) && f[0].count == 2);
+	store_failure_list_free(&f, n);
+	test_assert(store_exchange_failures(s, 0, NULL, 2, &f, &n, &err) == 0);
+	test_assert(n == 2);
+	store_failure_list_free(&f, n);
+	test_assert(store_exchange_failures(s, pool2, d2, 0, &f, &n, &err) ==
+		    0);
+	test_assert(n == 0 && f == NULL);
+	store_failure_list_free(&f, n);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+static void test_plan_days(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_plan_day p = {0}, got = {0};
+	int64_t pool2 = 0;
+
+	test_begin("plan days: add, get, last, duplicates");
+	if (s == NULL)
+		goto out;
+	test_assert(store_pool_add(s, "second", 2, "en", T0, &pool2, &err) ==
+		    0);
+	test_assert(store_plan_day_last(s, 1, &got, &err) == 0);
+	test_assert(got.pool_id == 0 && got.day[0] == '\0');
+	p.pool_id = 1;
+	snprintf(p.day, sizeof(p.day), "2024-06-03");
+	p.planned_at = T0;
+	p.sends = 40;
+	p.unplaced = 2;
+	p.relaxed = 0x80000005u;
+	test_assert(store_plan_day_add(s, &p, &err) == 0);
+	test_assert(store_plan_day_get(s, 1, "2024-06-03", &got, &err) == 1);
+	test_assert(got.pool_id == 1 && strcmp(got.day, "2024-06-03") == 0 &&
+		    got.planned_at == T0 && got.sends == 40 &&
+		    got.unplaced == 2 && got.relaxed == 0x80000005u);
+	test_assert(store_plan_day_get(s, 1, "2024-06-04", &got, &err) == 0);
+	test_assert(store_plan_day_get(s, pool2, "2024-06-03", &got, &err) ==
+		    0);
+	test_assert(got.pool_id == 0);
+	/* the last by day, not by when it was added */
+	snprintf(p.day, sizeof(p.day), "2024-06-05");
+	p.relaxed = 0;
+	test_assert(store_plan_day_add(s, &p, &err) == 0);
+	snprintf(p.day, sizeof(p.day), "2024-06-04");
+	p.sends = 0;
+	test_assert(store_plan_day_add(s, &p, &err) == 0);
+	test_assert(store_plan_day_last(s, 1, &got, &err) == 1);
+	test_assert(strcmp(got.day, "2024-06-05") == 0 && got.sends == 40);
+	test_assert(store_plan_day_last(s, pool2, &got, &err) == 0);
+	snprintf(p.day, sizeof(p.day), "2024-06-01");
+	p.pool_id = pool2;
+	test_assert(store_plan_day_add(s, &p, &err) == 0);
+	test_assert(store_plan_day_last(s, pool2, &got, &err) == 1);
+	test_assert(got.pool_id == pool2 && strcmp(got.day, "2024-06-01") == 0);
+
+	/* refusals */
+	p.pool_id = 1;
+	snprintf(p.day, sizeof(p.day), "2024-06-03");
+	memset(&err, 0, sizeof(err));
+	test_assert(store_plan_day_add(s, &p, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strcmp(err.msg, "pool 1 day 2024-06-03 is already "
+				    "planned") == 0);
+	p.pool_id = 4242;
+	memset(&err, 0, sizeof(err));
+	test_assert(store_plan_day_add(s, &p, &err) == -1);
+	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(strstr(err.msg, "refers to a row that does not exist") !=
+		    NULL);
+	p.pool_id = 1;
+	snprintf(p.day, sizeof(p.day), "June 9th");
+	test_assert(store_plan_day_add(s, &p, &err) == -1);
+	test_assert(strstr(err.msg, "CHECK constraint failed") != NULL);
+	snprintf(p.day, sizeof(p.day), "2024-06-09");
+	p.sends = -1;
+	test_assert(store_plan_day_add(s, &p, &err) == -1);
+	p.sends = 1;
+	p.unplaced = -1;
+	test_assert(store_plan_day_add(s, &p, &err) == -1);
+	test_assert(query_int(s, "SELECT count(*) FROM plan_days") == 4);
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
+/*
+ * The scheduler's queries at scale: each reads exchanges through an index
+ * (a SCAN without USING is the whole table). The plan is fixed when the
+ * statement is prepared (no ANALYZE runs), so a small table shows it.
+ */
+static bool uses_index(struct store *s, enum store_sql slot, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql =
+	    s->stmt[slot] != NULL ? sqlite3_sql(s->stmt[slot]) : NULL;
+	char *explain;
+	bool ok = sql != NULL, found = want == NULL;
+
+	if (sql == NULL) {
+		fprintf(stderr, "statement %d was not prepared\n", (int)slot);
+		return false;
+	}
+	explain = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	if (sqlite3_prepare_v3(s->db, explain, -1, 0, &st, NULL) != SQLITE_OK)
+		ok = false;
+	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		if (detail == NULL)
+			continue;
+		if (strstr(detail, "SCAN exchanges") != NULL &&
+		    strstr(detail, " USING ") == NULL) {
+			fprintf(stderr, "statement %d: %s\n", (int)slot,
+				detail);
+			ok = false;
+		}
+		if (want != NULL && strstr(detail, want) != NULL)
+			found = true;
+	}
+	sqlite3_finalize(st);
+	free(explain);
+	if (ok && !found)
+		fprintf(stderr, "statement %d: no %s\n", (int)slot, want);
+	return ok && found;
+}
+
+static void test_query_plans(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange *xs = NULL;
+	struct store_due *dues = NULL;
+	struct store_pair *pairs = NULL;
+	struct store_failure *f = NULL;
+	struct store_ramp_day *days = NULL;
+	struct store_plan_day p;
+	struct store_exchange_counts c;
+	size_t n = 0;
+
+	test_begin("the scheduler's queries use indexes");
+	if (s == NULL)
+		goto out;
+	/* prepare each statement */
+	test_assert(
+	    store_exchange_list_state(s, "planned", T0, 1, &xs, &n, &err) == 0);
+	test_assert(store_exchange_list_engage(s, 1, T0, 1, &xs, &n, &err) ==
+		    0);
+	test_assert(store_exchange_engage_due(s, 0, &dues, &n, &err) == 0);
+	test_assert(store_exchange_engage_due(s, 1, &dues, &n, &err) == 0);
+	test_assert(store_exchange_pairs(s, 1, T0, T0 + 1, &pairs, &n, &err) ==
+		    0);
+	test_assert(store_exchange_count(s, 1, 1, "2024-06-03", T0, &c, &err) ==
+		    0);
+	test_assert(store_exchange_count(s, 1, 1, NULL, T0, &c, &err) == 0);
+	test_assert(store_exchange_count(s, 1, 0, NULL, T0, &c, &err) == 0);
+	test_assert(store_exchange_count(s, 0, 0, NULL, T0, &c, &err) == 0);
+	test_assert(
+	    store_exchange_failures(s, 1, "2024-06-03", 0, &f, &n, &err) == 0);
+	test_assert(store_exchange_failures(s, 1, NULL, 0, &f, &n, &err) == 0);
+	test_assert(store_ramp_day_list(s, 1, NULL, 0, &days, &n, &err) == 0);
+	test_assert(store_plan_day_last(s, 1, &p, &err) == 0);
+
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_LIST_STATE,
+			       "INDEX exchanges_due (state=? AND "
+			       "planned_at<?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_LIST_ENGAGE,
+			       "INDEX exchanges_engage (recipient_inbox_id=?"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_LIST_ENGAGE,
+			       "INDEX exchanges_sweep (recipient_inbox_id=?"));
+	test_assert(
+	    uses_index(s, STORE_SQL_EXCHANGE_DUE_ALL, "exchanges_engage"));
+	test_assert(
+	    uses_index(s, STORE_SQL_EXCHANGE_DUE_ALL, "exchanges_sweep"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_DUE_ONE,
+			       "INDEX exchanges_engage (recipient_inbox_id=?"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_DUE_ONE,
+			       "INDEX exchanges_sweep (recipient_inbox_id=?"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_PAIRS,
+			       "INDEX exchanges_pool (pool_id=? AND "
+			       "planned_at>? AND planned_at<?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_COUNT_DAY,
+			       "INDEX exchanges_day (day=? AND "
+			       "sender_inbox_id>? AND sender_inbox_id<?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_COUNT_SENDER,
+			       "INDEX exchanges_sender (sender_inbox_id=?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_COUNT_POOL,
+			       "INDEX exchanges_pool (pool_id=?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_FAILURES_DAY,
+			       "INDEX exchanges_day (day=?)"));
+	test_assert(uses_index(s, STORE_SQL_EXCHANGE_FAILURES_ALL,
+			       "INDEX exchanges_due (state=?)"));
+	test_assert(
+	    uses_index(s, STORE_SQL_RAMP_DAY_LIST, "PRIMARY KEY (inbox_id=?)"));
+	test_assert(
+	    uses_index(s, STORE_SQL_PLAN_DAY_LAST, "PRIMARY KEY (pool_id=?)"));
+	store_close(&s);
+out:
+	store_close(&s);
+	test_end();
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -1262,6 +2464,7 @@ int main(void)
 	test_open_empty();
 	test_open_refused();
 	test_migrate_from_v1();
+	test_migrate_from_v2();
 	test_pools_clients_domains();
 	test_inboxes();
 	test_inbox_refusals();
@@ -1272,6 +2475,16 @@ int main(void)
 	test_ramp_days();
 	test_exchanges();
 	test_job_attempts();
+	test_ramp_day_add();
+	test_ramp_day_list();
+	test_exchange_update();
+	test_exchange_list_state();
+	test_exchange_engage();
+	test_exchange_pairs();
+	test_exchange_count();
+	test_exchange_failures();
+	test_plan_days();
+	test_query_plans();
 	test_inbox_remove();
 	test_transactions_and_busy();
 	rm_tmpdir();
