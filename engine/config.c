@@ -74,6 +74,7 @@ static const struct config_key config_keys[] = {
     KEY("network", "timeout", CONFIG_SECS, op_timeout_msecs, 1, 600, NULL),
     KEY("network", "job_deadline", CONFIG_SECS, job_deadline_msecs, 1, 3600,
 	NULL),
+    KEY("network", "per_host", CONFIG_COUNT, per_host, 1, 64, NULL),
     KEY("network", "ca_file", CONFIG_PATH, ca_file, 0, 0, NULL),
     KEY("network", "ehlo_name", CONFIG_HOSTNAME, ehlo_name, 0, 0, NULL),
     KEY("network", "dns", CONFIG_SERVERS, dns_servers, 0, 0, NULL),
@@ -83,6 +84,7 @@ static const struct config_key config_keys[] = {
     KEY("warmup", "timezone", CONFIG_ZONE, timezone, 0, 0, NULL),
     KEY("warmup", "retention", CONFIG_WORD, retention, 0, 0, config_retentions),
     KEY("warmup", "retention_days", CONFIG_INT, retention_days, 0, 365, NULL),
+    KEY("warmup", "thread_depth", CONFIG_COUNT, thread_depth, 1, 10, NULL),
     KEY("warmup", "token_header", CONFIG_HEADER, token_header, 0, 0, NULL),
     KEY("content", "seeds", CONFIG_PATH, seeds_dir, 0, 0, NULL),
     KEY("content", "language", CONFIG_LANG, language, 0, 0, NULL),
@@ -659,6 +661,8 @@ static struct config *config_new(void)
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 
 	cfg->workers = 4;
+	cfg->per_host = 2;
+	cfg->thread_depth = 3;
 	cfg->op_timeout_msecs = 30 * 1000;
 	cfg->job_deadline_msecs = 120 * 1000;
 	cfg->retention_days = 7;

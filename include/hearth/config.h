@@ -48,6 +48,9 @@ struct config {
 	char *database;	      /* [store] database, default DATA_DIR/hearth.db */
 	char *key_file;	      /* [vault] key_file, default DATA_DIR/vault.key */
 	unsigned workers;     /* [network] workers, default 4, 1..64 */
+	/* [network] per_host: connections to one host at once, default 2,
+	 * 1..64 */
+	unsigned per_host;
 	int op_timeout_msecs; /* [network] timeout, s in the file, 30 */
 	int job_deadline_msecs; /* [network] job_deadline, s, default 120 */
 	char *ca_file;		/* [network] ca_file, NULL = the system store */
@@ -67,6 +70,9 @@ struct config {
 	/* [warmup] retention, default "archive"; keep, archive, delete */
 	char *retention;
 	int retention_days; /* [warmup] retention_days, default 7, 0..365 */
+	/* [warmup] thread_depth: messages in a warmup thread at most (the
+	 * first and its replies), default 3, 1..10 */
+	unsigned thread_depth;
 	/*
 	 * [warmup] token_header, NULL = the install's own name chosen at
 	 * init; else 1..CONFIG_MAX_TOKEN_HEADER_BYTES of ASCII 33..126 other

@@ -99,6 +99,8 @@ static void test_defaults(void)
 	test_assert(str_is(cfg->key_file, dir));
 	free(dir);
 	test_assert(cfg->workers == 4);
+	test_assert(cfg->per_host == 2);
+	test_assert(cfg->thread_depth == 3);
 	test_assert(cfg->op_timeout_msecs == 30000);
 	test_assert(cfg->job_deadline_msecs == 120000);
 	test_assert(cfg->ca_file == NULL);
@@ -180,6 +182,7 @@ static const char full[] =
 	"key_file = /etc/hearth/vault.key\n"
 	"[network]\n"
 	"workers = 16\n"
+	"per_host = 6\n"
 	"timeout = 45\n"
 	"job_deadline = 300\n"
 	"ca_file = /etc/ssl/certs/lab.pem\n"
@@ -191,6 +194,7 @@ static const char full[] =
 	"timezone = UTC\n"
 	"retention = delete\n"
 	"retention_days = 0\n"
+	"thread_depth = 5\n"
 	"token_header = X-Request-Ref\n"
 	"[content]\n"
 	"seeds = /usr/share/hearth/seeds\n"
@@ -218,6 +222,8 @@ static void test_every_key(void)
 	test_assert(str_is(cfg->database, "/srv/db/h.db"));
 	test_assert(str_is(cfg->key_file, "/etc/hearth/vault.key"));
 	test_assert(cfg->workers == 16);
+	test_assert(cfg->per_host == 6);
+	test_assert(cfg->thread_depth == 5);
 	test_assert(cfg->op_timeout_msecs == 45000);
 	test_assert(cfg->job_deadline_msecs == 300000);
 	test_assert(str_is(cfg->ca_file, "/etc/ssl/certs/lab.pem"));
@@ -283,7 +289,10 @@ static const struct bad_case bad_cases[] = {
     /* unknown key */
     {"[network]\nworker = 3\n",
      "t.conf:2: unknown key 'worker' in [network] (keys: workers, "
-     "timeout, job_deadline, ca_file, ehlo_name, dns)"},
+     "timeout, job_deadline, per_host, ca_file, ehlo_name, dns)"},
+    {"[warmup]\nthread_depth = 11\n",
+     "t.conf:2: [warmup] thread_depth: 11 is out of range (allowed: 1 to "
+     "10)"},
     {"[store]\nkey_file = /x\n", "t.conf:2: unknown key 'key_file' in [store]"},
     {"[network]\ndns = 127.0.0.1 53\n",
      "t.conf:2: [network] dns: '127.0.0.1 53' is not a list of server "
