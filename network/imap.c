@@ -1206,3 +1206,15 @@ int imap_delete(struct imap_session *s, const char *folder, uint32_t uid,
 		return imap_expunge_uid(s, uid, err);
 	return 0;
 }
+
+int imap_noop(struct imap_session *s, struct hearth_err *err)
+{
+	int r;
+
+	if (imap_usable(s, err) < 0)
+		return -1;
+	r = mailimap_noop(s->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "NOOP", err);
+	return 0;
+}

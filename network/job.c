@@ -5,9 +5,12 @@
  */
 #include "hearth/job.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hearth/log.h"
 #include "hearth/net.h"
@@ -41,6 +44,7 @@ enum {
 	TAG_SPAM_FOLDER = 40,
 	TAG_OTHER_FOLDER = 41, /* 41..48 */
 	TAG_N_ITEMS = 50,
+	TAG_LOCATE_WAIT = 51,
 	TAG_ITEM = 100, /* 100 + i: a nested message */
 };
 
@@ -80,9 +84,10 @@ enum {
 	TAG_R_N_ITEMS = 12,
 	TAG_R_SESSION_FAIL = 13,
 	TAG_R_SESSION_ERROR = 14,
+	TAG_R_UNCERTAIN = 15,
 	TAG_R_IMAP = 30, /* the probe's IMAP side: 30 + the same offsets */
 	TAG_R_FAIL = 20,
-	TAG_R_ERROR = 21,
+	TAG_R_ERROR = 21, /* also a SEND's error when uncertain */
 	TAG_R_CAPS = 22,
 	TAG_R_SENT_FOLDER = 23,
 	TAG_R_TRASH_FOLDER = 24,
@@ -246,6 +251,7 @@ static int run_send(const struct wire_msg *job, int64_t deadline,
 	struct job_account smtp, imap;
 	struct smtp_request req = {0};
 	struct smtp_result res;
+	struct hearth_err serr = {0};
 	const char *sent_folder = get_str(job, TAG_APPEND_SENT);
 	struct wire_msg *r;
 	const void *data = NULL;
@@ -253,6 +259,7 @@ static int run_send(const struct wire_msg *job, int64_t deadline,
 	int appended = 0;
 	uint32_t uid = 0;
 	char append_error[256] = "";
+	bool uncertain = false;
 
 	if (get_account(job, TAG_SMTP, &smtp) < 0 ||
 	    wire_get_bytes(job, TAG_DATA, &data, &len) != 1) {
@@ -270,9 +277,21 @@ static int run_send(const struct wire_msg *job, int64_t deadline,
 	req.data_len = len;
 	req.op_timeout_msecs = (int)get_u64(job, TAG_OP_TIMEOUT);
 	req.deadline_msecs = deadline;
-	if (smtp_send(&req, &res, err) < 0)
-		return -1;
-	if (sent_folder != NULL) {
+	if (smtp_send(&req, &res, &serr) < 0) {
+		if (strcmp(res.stage, "dot") != 0) {
+			if (err != NULL)
+				*err = serr;
+			return -1;
+		}
+		/* The message went out whole and no answer came back: it may
+		 * have been taken. A failure would be retried, and a retry
+		 * could deliver it twice; the caller looks first. No Sent
+		 * copy either, for a message that may not exist. */
+		uncertain = true;
+		res.reply_code = 0;
+		res.reply_text[0] = '\0';
+	}
+	if (sent_folder != NULL && !uncertain) {
 		struct imap_limits limits = {req.op_timeout_msecs, deadline};
 		struct imap_session *s = NULL;
 		struct hearth_err aerr = {0};
@@ -300,6 +319,8 @@ static int run_send(const struct wire_msg *job, int64_t deadline,
 	wire_put_i64(r, TAG_R_APPENDED, appended);
 	wire_put_u64(r, TAG_R_APPENDED_UID, uid);
 	wire_put_str(r, TAG_R_APPEND_ERROR, append_error);
+	wire_put_u64(r, TAG_R_UNCERTAIN, uncertain);
+	wire_put_str(r, TAG_R_ERROR, uncertain ? serr.msg : "");
 	*result_r = r;
 	return 0;
 }
@@ -326,6 +347,8 @@ int job_send_result_decode(const struct wire_msg *m,
 	res->appended_uid = (uint32_t)get_u64(m, TAG_R_APPENDED_UID);
 	copy_str(res->append_error, sizeof(res->append_error),
 		 get_str(m, TAG_R_APPEND_ERROR));
+	res->uncertain = get_u64(m, TAG_R_UNCERTAIN) != 0;
+	copy_str(res->error, sizeof(res->error), get_str(m, TAG_R_ERROR));
 	return 0;
 }
 
@@ -341,10 +364,14 @@ struct wire_msg *job_engage_encode(const struct job_engage *job,
 		return encode_fail(&m, "an ENGAGE job this large", err);
 	if (put_account(m, TAG_IMAP, &job->imap) < 0)
 		return encode_fail(&m, "the IMAP account", err);
+	if (job->locate_wait_msecs < 0)
+		return encode_fail(&m, "a negative locate wait", err);
 	if (put_opt_str(m, TAG_SPAM_FOLDER, job->spam_folder) < 0 ||
 	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->op_timeout_msecs) <
 		0 ||
-	    wire_put_u64(m, TAG_N_ITEMS, job->n_items) < 0)
+	    wire_put_u64(m, TAG_N_ITEMS, job->n_items) < 0 ||
+	    wire_put_u64(m, TAG_LOCATE_WAIT, (uint64_t)job->locate_wait_msecs) <
+		0)
 		return encode_fail(&m, "the job", err);
 	for (size_t i = 0; i < job->n_other_folders; i++)
 		if (put_opt_str(m, (uint16_t)(TAG_OTHER_FOLDER + i),
@@ -385,26 +412,44 @@ struct wire_msg *job_engage_encode(const struct job_engage *job,
 	return m;
 }
 
-/* Locate an item: INBOX, the spam folder, then the others. 1, 0, -1. */
-static int engage_locate(struct imap_session *s, const struct job_engage *job,
-			 const struct job_engage_item *it,
-			 struct job_engage_item_result *r,
-			 struct hearth_err *err)
-{
-	const char *folders[2 + JOB_MAX_OTHER_FOLDERS];
-	enum job_placement placements[2 + JOB_MAX_OTHER_FOLDERS];
-	size_t n = 0;
+/* Between two looks for an item still on its way. */
+#define ENGAGE_LOOK_INTERVAL_MSECS 250
 
-	folders[n] = "INBOX";
-	placements[n++] = JOB_PLACEMENT_INBOX;
-	if (job->spam_folder != NULL) {
-		folders[n] = job->spam_folder;
-		placements[n++] = JOB_PLACEMENT_SPAM;
-	}
-	for (size_t i = 0; i < job->n_other_folders; i++) {
-		folders[n] = job->other_folders[i];
-		placements[n++] = JOB_PLACEMENT_OTHER;
-	}
+/* The job's locate wait: one budget for all its items. */
+struct engage_wait {
+	int64_t left_msecs;
+	int64_t deadline_msecs; /* the job's */
+	int64_t reserve_msecs;	/* kept for the look after a pause */
+};
+
+/* The next pause before another look, in msecs; 0: no more looks. */
+static int64_t engage_pause_msecs(const struct engage_wait *w)
+{
+	int64_t room = w->deadline_msecs - w->reserve_msecs - net_now_msecs();
+	int64_t pause = ENGAGE_LOOK_INTERVAL_MSECS;
+
+	if (pause > w->left_msecs)
+		pause = w->left_msecs;
+	if (pause > room)
+		pause = room;
+	return pause > 0 ? pause : 0;
+}
+
+static void engage_sleep(int64_t msecs)
+{
+	struct timespec ts = {.tv_sec = msecs / 1000,
+			      .tv_nsec = (msecs % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One look in every folder, in order. 1, 0, -1. */
+static int engage_look(struct imap_session *s, const char *const *folders,
+		       const enum job_placement *placements, size_t n,
+		       const struct job_engage_item *it,
+		       struct job_engage_item_result *r, struct hearth_err *err)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct imap_found found;
 		int ret = imap_locate(s, folders[i], &it->query, &found, err);
@@ -425,12 +470,56 @@ static int engage_locate(struct imap_session *s, const struct job_engage *job,
 }
 
 /*
+ * Locate an item: INBOX, the spam folder, then the others; while it is in
+ * none and the job's wait budget lasts, pause, NOOP and look again. Every
+ * look after the first is charged to the budget, pause and commands alike,
+ * so the whole job waits at most about the budget. 1, 0, -1.
+ */
+static int engage_locate(struct imap_session *s, const struct job_engage *job,
+			 const struct job_engage_item *it,
+			 struct job_engage_item_result *r,
+			 struct engage_wait *w, struct hearth_err *err)
+{
+	const char *folders[2 + JOB_MAX_OTHER_FOLDERS];
+	enum job_placement placements[2 + JOB_MAX_OTHER_FOLDERS];
+	size_t n = 0;
+	int64_t pause;
+	int ret;
+
+	folders[n] = "INBOX";
+	placements[n++] = JOB_PLACEMENT_INBOX;
+	if (job->spam_folder != NULL) {
+		folders[n] = job->spam_folder;
+		placements[n++] = JOB_PLACEMENT_SPAM;
+	}
+	for (size_t i = 0; i < job->n_other_folders; i++) {
+		folders[n] = job->other_folders[i];
+		placements[n++] = JOB_PLACEMENT_OTHER;
+	}
+	ret = engage_look(s, folders, placements, n, it, r, err);
+	while (ret == 0 && (pause = engage_pause_msecs(w)) > 0) {
+		int64_t start = net_now_msecs();
+
+		engage_sleep(pause);
+		/* NOOP after the pause, not before: the folder still selected
+		 * is searched without a new SELECT, and only a command after
+		 * the delivery makes the server show that mail there. */
+		if (imap_noop(s, err) < 0)
+			return -1;
+		ret = engage_look(s, folders, placements, n, it, r, err);
+		w->left_msecs -= net_now_msecs() - start;
+	}
+	return ret;
+}
+
+/*
  * Handle one item. Returns 0 when done (an operation that the server
  * refused is recorded in the item), -1 when the session is lost.
  */
 static int engage_item(struct imap_session *s, const struct job_engage *job,
 		       const struct job_engage_item *it,
-		       struct job_engage_item_result *r, struct hearth_err *err)
+		       struct job_engage_item_result *r, struct engage_wait *w,
+		       struct hearth_err *err)
 {
 	struct hearth_err e = {0};
 	const char *where;
@@ -438,7 +527,7 @@ static int engage_item(struct imap_session *s, const struct job_engage *job,
 
 	memset(r, 0, sizeof(*r));
 	r->exchange_id = it->exchange_id;
-	ret = engage_locate(s, job, it, r, &e);
+	ret = engage_locate(s, job, it, r, w, &e);
 	if (ret == 0)
 		return 0;
 	if (ret < 0)
@@ -509,6 +598,7 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 	struct imap_folders folders = {0};
 	struct hearth_err serr = {0};
 	struct imap_limits limits;
+	struct engage_wait wait;
 	struct wire_msg *r;
 	size_t done = 0;
 	int ret = -1;
@@ -521,6 +611,9 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 	job.spam_folder = get_str(m, TAG_SPAM_FOLDER);
 	job.op_timeout_msecs = (int)get_u64(m, TAG_OP_TIMEOUT);
 	job.n_items = get_u64(m, TAG_N_ITEMS);
+	job.locate_wait_msecs = get_u64(m, TAG_LOCATE_WAIT) > INT_MAX
+				    ? INT_MAX
+				    : (int)get_u64(m, TAG_LOCATE_WAIT);
 	if (job.n_items > JOB_ENGAGE_MAX_ITEMS) {
 		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
 			       "job: ENGAGE job with too many items");
@@ -578,9 +671,15 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 		if (folders.junk != NULL)
 			job.spam_folder = folders.junk->name;
 	}
+	/* A pause never eats into the time the look after it may need: one
+	 * operation timeout (at least a second) before the deadline. */
+	wait.left_msecs = job.locate_wait_msecs > 0 ? job.locate_wait_msecs : 0;
+	wait.deadline_msecs = deadline;
+	wait.reserve_msecs =
+	    job.op_timeout_msecs > 1000 ? job.op_timeout_msecs : 1000;
 	for (done = 0; done < job.n_items; done++)
-		if (engage_item(s, &job, &items[done], &results[done], &serr) <
-		    0)
+		if (engage_item(s, &job, &items[done], &results[done], &wait,
+				&serr) < 0)
 			break;
 	if (done == 0 && serr.fail != HEARTH_FAIL_NONE) {
 		/* Nothing was done: the whole job is retried. */

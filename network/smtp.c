@@ -392,9 +392,14 @@ static int smtp_data(struct smtp_session *ss, struct hearth_err *err)
 	}
 	if (smtp_write(ss, ".\r\n", 3, err) < 0)
 		return -1;
+	/* The whole message is out: until a reply comes back whole, the
+	 * server may have taken it, and a failure must say so. */
+	smtp_stage(ss, "dot");
 	code = smtp_read_reply(ss, false, err);
 	if (code < 0)
 		return -1;
+	/* Answered: the outcome is known, and the reply is DATA's. */
+	smtp_stage(ss, "data");
 	if (code / 100 != 2)
 		return smtp_refused(ss, code, err);
 	return 0;

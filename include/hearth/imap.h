@@ -172,6 +172,13 @@ int imap_append(struct imap_session *s, const char *folder, const char *data,
 int imap_delete(struct imap_session *s, const char *folder, uint32_t uid,
 		struct hearth_err *err);
 
+/*
+ * NOOP: the server reports what changed in the selected folder, so a later
+ * search there sees mail delivered since (a folder selected afresh sees it
+ * anyway). Also shows the session is still alive.
+ */
+int imap_noop(struct imap_session *s, struct hearth_err *err);
+
 /* A folder name or header value is safe to put on the wire. */
 bool imap_value_ok(const char *value);
 

@@ -20,7 +20,9 @@
  * fails comes back as a failure (worker result callback `fail`); an ENGAGE
  * that lost its session after handling some items still returns a result,
  * with those items and the session failure recorded, so nothing done is
- * forgotten.
+ * forgotten; and a SEND whose connection failed after the message's final
+ * dot returns a result marked uncertain, since the server may have taken
+ * the message.
  */
 #ifndef HEARTH_JOB_H
 #define HEARTH_JOB_H
@@ -77,6 +79,14 @@ struct job_send_result {
 	int appended;
 	uint32_t appended_uid;
 	char append_error[256];
+	/* The connection failed after the message's final dot and before the
+	 * server's reply: the server may have accepted it (the caller must
+	 * check the recipient's mailbox before any resend). The job then
+	 * comes back as a result (not as a worker failure) with uncertain
+	 * set, stage "dot", reply_code 0, no Sent copy (appended 0) and
+	 * error saying what happened (never a secret). */
+	bool uncertain;
+	char error[256];
 };
 
 enum job_placement {
@@ -105,6 +115,13 @@ struct job_engage {
 	const struct job_engage_item *items;
 	size_t n_items;
 	int op_timeout_msecs;
+	/* An item found in no folder is looked for again, for mail still
+	 * being delivered: the session waits briefly (about 250 ms between
+	 * looks, never past the job's deadline), issues NOOP (so the server
+	 * reports new mail) and searches the same folders again, for at most
+	 * locate_wait_msecs in all over the whole job (a budget shared by all
+	 * items of the job, not per item). 0: one look only. */
+	int locate_wait_msecs;
 };
 
 struct job_engage_item_result {

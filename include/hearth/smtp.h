@@ -41,9 +41,11 @@ struct smtp_request {
 struct smtp_result {
 	int reply_code;	      /* the last reply: 250 after DATA on success */
 	char reply_text[512]; /* its text, lines joined by a space */
-	char stage[12];	      /* where it ended: connect, greeting, ehlo,
-				 starttls, auth, mail, rcpt, data (also on
-				 success: the reply is DATA's) */
+	/* where it ended: connect, greeting, ehlo, starttls, auth, mail,
+	 * rcpt, data (also on success: the reply is DATA's), or dot: the
+	 * final dot was sent and no full reply came back, so the server may
+	 * have accepted the message */
+	char stage[12];
 	char auth_mech[12];   /* PLAIN, LOGIN, XOAUTH2 or empty */
 	struct tls_info tls;
 };

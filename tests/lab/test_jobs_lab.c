@@ -2,18 +2,21 @@
 /*
  * Real jobs in real worker processes against the lab: PROBE on several
  * folder layouts and with a wrong password, SEND with a copy appended to
- * Sent, and ENGAGE rescuing a message from spam, marking it and filing it,
- * with a missing one reported missing.
+ * Sent, ENGAGE rescuing a message from spam, marking it and filing it,
+ * with a missing one reported missing, and ENGAGE with a locate wait
+ * finding a message sent while it was already looking.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hearth/job.h"
 #include "hearth/log.h"
 #include "hearth/message.h"
 #include "hearth/net.h"
+#include "hearth/smtp.h"
 #include "hearth/worker.h"
 #include "hearth/xalloc.h"
 #include "jobrun.h"
@@ -230,6 +233,87 @@ static void test_send_engage(void)
 	free(id);
 }
 
+static void test_locate_wait(void)
+{
+	char token[64], *data = NULL, *id = NULL;
+	size_t len = 0;
+	struct hearth_err err = {0};
+	struct message_spec spec = {
+	    .from_name = "Warm Sender",
+	    .from_addr = "user3@std.test",
+	    .to_name = "Warm Recipient",
+	    .to_addr = "user3@ya.test",
+	    .subject = "Lunch on Thursday",
+	    .text_body = "Does Thursday still work for you?\n",
+	    .token_header = TOKEN_HEADER,
+	    .token_value = token,
+	    .date = time(NULL),
+	};
+	struct job_engage_item item = {
+	    .exchange_id = 51,
+	    .query = {.token_header = TOKEN_HEADER, .token = token},
+	};
+	struct job_engage job = {
+	    .imap = account("LAB_IMAPS_PORT", ENDPOINT_TLS, "user3@ya.test",
+			    LABENV_PASSWORD),
+	    .items = &item,
+	    .n_items = 1,
+	    .op_timeout_msecs = 10000,
+	    .locate_wait_msecs = 5000,
+	};
+	struct endpoint ep =
+	    labenv_endpoint("LAB_SUBMISSION_PORT", ENDPOINT_STARTTLS);
+	struct credentials cred = {.username = "user3@std.test",
+				   .secret = LABENV_PASSWORD};
+	struct smtp_request req = {
+	    .ep = &ep,
+	    .cred = &cred,
+	    .ehlo_name = "client.lab.test",
+	    .mail_from = "user3@std.test",
+	    .rcpt_to = "user3@ya.test",
+	    .op_timeout_msecs = 10000,
+	};
+	struct smtp_result sres;
+	struct job_engage_result *eres = xcalloc(1, sizeof(*eres));
+	struct wire_msg *m;
+	struct jobrun_outcome o = {0};
+
+	snprintf(token, sizeof(token), "lw%ld%d", (long)time(NULL), rand());
+	test_begin("ENGAGE with a locate wait finds mail sent meanwhile");
+	test_assert(message_build(&spec, &data, &len, &id, &err) == 0);
+	/* The job starts looking before the message exists: it is sent
+	 * while the job waits, and must be found all the same. */
+	m = job_engage_encode(&job, &err);
+	test_assert(m != NULL);
+	if (m != NULL &&
+	    worker_pool_submit(pool, 900, &m, net_now_msecs() + 60000, &err) <
+		0) {
+		wire_msg_free(&m);
+		o.done = o.failed = true;
+	}
+	usleep(500 * 1000);
+	req.data = data;
+	req.data_len = len;
+	req.deadline_msecs = net_now_msecs() + 30000;
+	test_assert(smtp_send(&req, &sres, &err) == 0);
+	while (!o.done)
+		worker_pool_poll(pool, 500, jobrun_on_result, &o);
+	test_assert(!o.failed);
+	test_assert(job_engage_result_decode(o.result, eres, &err) == 0);
+	test_assert(eres->n_items == 1);
+	test_assert(eres->session_fail == HEARTH_FAIL_NONE);
+	test_assert(eres->items[0].exchange_id == 51);
+	test_assert(eres->items[0].placement == JOB_PLACEMENT_INBOX);
+	test_assert(strcmp(eres->items[0].folder, "INBOX") == 0);
+	test_assert(eres->items[0].method == IMAP_LOCATE_TOKEN);
+	test_assert(eres->items[0].uid > 0);
+	wire_msg_free(&o.result);
+	test_end();
+	free(eres);
+	free(data);
+	free(id);
+}
+
 int main(int argc, char **argv)
 {
 	struct hearth_err err = {0};
@@ -247,6 +331,7 @@ int main(int argc, char **argv)
 	}
 	test_probe();
 	test_send_engage();
+	test_locate_wait();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;

@@ -5,7 +5,8 @@
  * credential reaches a server whose certificate did not verify, and the
  * paths the lab's Dovecot never takes (XLIST, plain LIST attributes,
  * AUTHENTICATE PLAIN by continuation, Gmail labels, COPY fallbacks) send
- * exactly the commands they should.
+ * exactly the commands they should, and NOOP lets a search of the folder
+ * still selected see mail that arrived since.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,68 @@ static void test_commands(void)
 	test_end();
 }
 
+static void test_noop(void)
+{
+	struct imap_session *s = NULL;
+	struct hearth_err err = {0};
+	struct imap_query q = {.token_header = "X-Ref", .token = "t1"};
+	struct imap_found found;
+	struct fake f;
+
+	test_begin("NOOP, then the selected folder's search sees new mail");
+	test_assert(fake_start(
+	    &f,
+	    TLS_LOGIN("UIDPLUS") SELECT_INBOX
+	    "expect_tag UID SEARCH HEADER X-Ref t1\n"
+	    "send * SEARCH\n"
+	    "send $TAG OK done\n"
+	    "expect_tag NOOP\n"
+	    "send * 4 EXISTS\n"
+	    "send $TAG OK done\n"
+	    "expect_tag UID SEARCH HEADER X-Ref t1\n"
+	    "send * SEARCH 9\n"
+	    "send $TAG OK done\n"
+	    "expect_tag UID FETCH 9 *\n"
+	    "send * 4 FETCH (UID 9 FLAGS (\\\\Seen) BODY[HEADER.FIELDS "
+	    "(X-Ref)] {11}\n"
+	    "sendraw X-Ref: t1\\r\\n)\\r\\n\n"
+	    "send $TAG OK done\n" LOGOUT,
+	    ENDPOINT_TLS, "good", NULL));
+	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);
+	if (s != NULL) {
+		test_assert(imap_locate(s, "INBOX", &q, &found, &err) == 0);
+		test_assert(imap_noop(s, &err) == 0);
+		test_assert(imap_locate(s, "INBOX", &q, &found, &err) == 1);
+		test_assert(found.uid == 9 && found.seen);
+		test_assert(found.uidvalidity == 7);
+		imap_close(&s);
+	}
+	test_assert(fake_end(&f, NULL) == 0);
+	test_end();
+
+	test_begin("NOOP: a BAD is permanent, a closed connection retry");
+	test_assert(fake_start(&f,
+			       TLS_LOGIN("UIDPLUS") "expect_tag NOOP\n"
+						    "send $TAG BAD not now\n"
+						    "expect_tag NOOP\n"
+						    "close\n",
+			       ENDPOINT_TLS, "good", NULL));
+	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);
+	if (s != NULL) {
+		test_assert(imap_noop(s, &err) == -1);
+		test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+		test_assert(imap_noop(s, &err) == -1);
+		test_assert(err.fail == HEARTH_FAIL_RETRY);
+		test_assert(imap_noop(s, &err) == -1);
+		test_assert(strstr(err.msg, "lost earlier") != NULL);
+		imap_close(&s);
+	}
+	test_assert(net_now_msecs() - f.start <
+		    DEADLINE_MSECS + test_slack_msecs());
+	fake_end(&f, NULL);
+	test_end();
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_ERROR);
@@ -459,5 +522,6 @@ int main(void)
 	test_sessions();
 	test_discovery();
 	test_commands();
+	test_noop();
 	return test_exit();
 }

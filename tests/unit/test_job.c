@@ -4,7 +4,11 @@
  * scripted fake servers: round trips of every job and result, a worker
  * killed with SIGKILL mid-job (the job comes back as retry and a fresh
  * worker takes the next one), a session lost half-way through an ENGAGE
- * (the items done are kept), and secrets that never show in a description.
+ * (the items done are kept), a SEND whose connection fails after the final
+ * dot (a result marked uncertain, not a failure), the ENGAGE locate wait
+ * (mail that arrives while the job looks is found; the budget is shared by
+ * the job's items and bounded by the deadline), and secrets that never
+ * show in a description.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #include "test.h"
 
 #define CERTS HEARTH_TEST_CERTS_DIR
+#define SCALE test_time_scale()
 
 static struct worker_pool *pool;
 static pid_t last_killed;
@@ -188,6 +193,323 @@ static void test_deadline(void)
 	test_end();
 }
 
+/* --- SEND: uncertain after the final dot ------------------------------- */
+
+#define SMTP_TO_MAIL                                                           \
+	"send 220 fake.test ESMTP\n"                                           \
+	"expect EHLO client.test\n"                                            \
+	"send 250-fake.test\n"                                                 \
+	"send 250 AUTH PLAIN\n"                                                \
+	"expect AUTH PLAIN \n"                                                 \
+	"send 235 ok\n"                                                        \
+	"expect MAIL FROM:<a@x.test>\n"
+
+#define SMTP_TO_DOT                                                            \
+	SMTP_TO_MAIL "send 250 ok\n"                                           \
+		     "expect RCPT TO:<b@y.test>\n"                             \
+		     "send 250 ok\n"                                           \
+		     "expect DATA\n"                                           \
+		     "send 354 go\n"                                           \
+		     "read_data\n"
+
+static const char send_msg[] = "From: <a@x.test>\r\nTo: <b@y.test>\r\n"
+			       "Subject: hi\r\n\r\nhello\r\n";
+
+/*
+ * Run a SEND against a fake SMTP server playing script; the Sent copy is
+ * asked for on a port where nothing listens (appended: -1 if tried).
+ */
+static void run_send(const char *script, uint64_t job_id,
+		     struct jobrun_outcome *o)
+{
+	struct fake_server *fs = fake(script);
+	struct job_send job = {
+	    .ehlo_name = "client.test",
+	    .mail_from = "a@x.test",
+	    .rcpt_to = "b@y.test",
+	    .data = send_msg,
+	    .data_len = sizeof(send_msg) - 1,
+	    .op_timeout_msecs = 1000 * SCALE,
+	    .append_sent_folder = "Sent",
+	    .imap = fake_account(1),
+	};
+	struct hearth_err err = {0};
+
+	test_assert(fs != NULL);
+	if (fs == NULL) {
+		memset(o, 0, sizeof(*o));
+		o->failed = true;
+		return;
+	}
+	job.smtp = fake_account(fake_server_port(fs));
+	jobrun(pool, job_id, job_send_encode(&job, &err),
+	       net_now_msecs() + 20000 * SCALE, o, NULL);
+	fake_server_finish(&fs, 5000, NULL);
+}
+
+static void test_send_uncertain(void)
+{
+	struct job_send_result res;
+	struct hearth_err err = {0};
+	struct jobrun_outcome o;
+
+	test_begin("SEND accepted: a result, not uncertain");
+	run_send(SMTP_TO_DOT "send 250 2.0.0 queued\n"
+			     "expect QUIT\nsend 221 bye\n",
+		 20, &o);
+	test_assert(!o.failed);
+	test_assert(job_send_result_decode(o.result, &res, &err) == 0);
+	test_assert(res.reply_code == 250 && !res.uncertain);
+	test_assert(strcmp(res.stage, "data") == 0);
+	test_assert(res.error[0] == '\0');
+	test_assert(res.appended == -1); /* nothing listens there */
+	wire_msg_free(&o.result);
+	test_end();
+
+	test_begin("SEND closed after the final dot: uncertain result");
+	run_send(SMTP_TO_DOT "close\n", 21, &o);
+	test_assert(!o.failed);
+	test_assert(job_send_result_decode(o.result, &res, &err) == 0);
+	test_assert(res.uncertain);
+	test_assert(res.reply_code == 0 && res.reply_text[0] == '\0');
+	test_assert(strcmp(res.stage, "dot") == 0);
+	test_assert(res.error[0] != '\0');
+	test_assert(strstr(res.error, "s3cret") == NULL);
+	test_assert(res.appended == 0); /* no Sent copy of it */
+	test_assert(res.tls_verified);
+	wire_msg_free(&o.result);
+	test_end();
+
+	test_begin("SEND silent after the final dot: uncertain result");
+	run_send(SMTP_TO_DOT "hang\n", 22, &o);
+	test_assert(!o.failed);
+	test_assert(job_send_result_decode(o.result, &res, &err) == 0);
+	test_assert(res.uncertain && res.reply_code == 0);
+	test_assert(strstr(res.error, "dot: no answer") != NULL);
+	wire_msg_free(&o.result);
+	test_end();
+
+	test_begin("SEND closed during MAIL: a failure, not uncertain");
+	run_send(SMTP_TO_MAIL "close\n", 23, &o);
+	test_assert(o.failed && o.result == NULL);
+	test_assert(o.fail.fail == HEARTH_FAIL_RETRY);
+	test_assert(strstr(o.fail.msg, "mail") != NULL);
+	wire_msg_free(&o.result);
+	test_end();
+
+	test_begin("SEND refused after the dot: a failure, not uncertain");
+	run_send(SMTP_TO_DOT "send 554 5.7.1 rejected\nexpect QUIT\n", 24, &o);
+	test_assert(o.failed && o.result == NULL);
+	test_assert(o.fail.fail == HEARTH_FAIL_PERMANENT);
+	test_assert(o.fail.code == 554);
+	wire_msg_free(&o.result);
+	test_end();
+}
+
+/* --- ENGAGE: the locate wait -------------------------------------------- */
+
+#define SELECT(folder)                                                         \
+	"expect_tag SELECT " folder "\n"                                       \
+	"send * 0 EXISTS\n"                                                    \
+	"send * OK [UIDVALIDITY 3] ok\n"                                       \
+	"send $TAG OK [READ-WRITE] done\n"
+
+#define SEARCH_NONE(token)                                                     \
+	"expect_tag UID SEARCH HEADER X-Ref " token "\n"                       \
+	"send * SEARCH\n"                                                      \
+	"send $TAG OK done\n"
+
+/* t1 is UID 4 */
+#define SEARCH_T1                                                              \
+	"expect_tag UID SEARCH HEADER X-Ref t1\n"                              \
+	"send * SEARCH 4\n"                                                    \
+	"send $TAG OK done\n"                                                  \
+	"expect_tag UID FETCH 4 *\n"                                           \
+	"send * 1 FETCH (UID 4 FLAGS () BODY[HEADER.FIELDS (X-Ref)] {11}\n"    \
+	"sendraw X-Ref: t1\\r\\n)\\r\\n\n"                                     \
+	"send $TAG OK done\n"
+
+#define NOOP_NEW_MAIL                                                          \
+	"expect_tag NOOP\n"                                                    \
+	"send * 1 EXISTS\n"                                                    \
+	"send * 1 RECENT\n"                                                    \
+	"send $TAG OK done\n"
+
+#define IMAP_LOGOUT                                                            \
+	"expect_tag LOGOUT\n"                                                  \
+	"send * BYE\n"                                                         \
+	"send $TAG OK bye\n"
+
+/* Both looks in INBOX, then Junk. */
+#define LOOK_NONE(token)                                                       \
+	SELECT("INBOX") SEARCH_NONE(token) SELECT("Junk") SEARCH_NONE(token)
+
+#define NOOP_OK "expect_tag NOOP\nsend $TAG OK done\n"
+/* A NOOP answered after %d msecs */
+#define NOOP_LATE "expect_tag NOOP\nsleep %d\nsend $TAG OK done\n"
+
+/* Discovery finds no spam folder; t1 arrives while the job looks. */
+#define INBOX_ALONE                                                            \
+	IMAP_LOGIN                                                             \
+	"expect_tag LIST \"\" *\n"                                             \
+	"send * LIST () \"/\" INBOX\n"                                         \
+	"send $TAG OK done\n" SELECT("INBOX") SEARCH_NONE("t1")                \
+	    NOOP_NEW_MAIL SEARCH_T1 IMAP_LOGOUT
+
+/* Two items never there: two pauses for the first, then one look each. */
+#define NEVER_THERE                                                            \
+	IMAP_LOGIN                                                             \
+	LOOK_NONE("t1")                                                        \
+	NOOP_OK                                                                \
+	LOOK_NONE("t1")                                                        \
+	NOOP_LATE                                                              \
+	LOOK_NONE("t1")                                                        \
+	LOOK_NONE("t2")                                                        \
+	IMAP_LOGOUT
+
+struct engage_run {
+	struct jobrun_outcome o;
+	struct job_engage_result *res;
+	int server;
+	int64_t msecs;
+};
+
+/*
+ * Run an ENGAGE of the items (X-Ref tokens) against a fake IMAP server
+ * playing script; spam_folder NULL has the job discover folders.
+ */
+static void run_engage(const char *script, const char *spam_folder,
+		       const char *const *tokens, size_t n_tokens,
+		       int locate_wait_msecs, int op_timeout_msecs,
+		       int64_t deadline_in_msecs, struct engage_run *er)
+{
+	static uint64_t job_id = 30;
+	struct fake_server *fs = fake(script);
+	struct job_engage_item items[4] = {0};
+	struct job_engage job = {
+	    .spam_folder = spam_folder,
+	    .items = items,
+	    .n_items = n_tokens,
+	    .op_timeout_msecs = op_timeout_msecs,
+	    .locate_wait_msecs = locate_wait_msecs,
+	};
+	struct hearth_err err = {0};
+	int64_t start;
+
+	memset(er, 0, sizeof(*er));
+	er->server = -1;
+	er->res = xcalloc(1, sizeof(*er->res));
+	test_assert(fs != NULL && n_tokens <= 4);
+	if (fs == NULL || n_tokens > 4) {
+		er->o.failed = true;
+		return;
+	}
+	for (size_t i = 0; i < n_tokens; i++) {
+		items[i].exchange_id = 100 + i;
+		items[i].query.token_header = "X-Ref";
+		items[i].query.token = tokens[i];
+	}
+	job.imap = fake_account(fake_server_port(fs));
+	start = net_now_msecs();
+	jobrun(pool, ++job_id, job_engage_encode(&job, &err),
+	       start + deadline_in_msecs, &er->o, NULL);
+	er->msecs = net_now_msecs() - start;
+	if (!er->o.failed &&
+	    job_engage_result_decode(er->o.result, er->res, &err) < 0)
+		er->o.failed = true;
+	er->server = fake_server_finish(&fs, 5000, NULL);
+}
+
+static void engage_run_free(struct engage_run *er)
+{
+	wire_msg_free(&er->o.result);
+	free(er->res);
+	er->res = NULL;
+}
+
+static void test_locate_wait(void)
+{
+	static const char *const t1[] = {"t1"};
+	static const char *const t1t2[] = {"t1", "t2"};
+	struct engage_run er;
+
+	test_begin("locate wait: found after NOOP, folders selected afresh");
+	run_engage(IMAP_LOGIN LOOK_NONE("t1") NOOP_NEW_MAIL SELECT("INBOX")
+		       SEARCH_T1 IMAP_LOGOUT,
+		   "Junk", t1, 1, 2000 * SCALE, 5000 * SCALE, 30000 * SCALE,
+		   &er);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_INBOX);
+	test_assert(strcmp(er.res->items[0].folder, "INBOX") == 0);
+	test_assert(er.res->items[0].uid == 4);
+	test_assert(er.res->items[0].method == IMAP_LOCATE_TOKEN);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("locate wait: INBOX alone stays selected, NOOP shows mail");
+	/* No spam folder: the one folder is never selected again, so only
+	 * the NOOP after the pause lets the search see new mail. */
+	run_engage(INBOX_ALONE, NULL, t1, 1, 2000 * SCALE, 5000 * SCALE,
+		   30000 * SCALE, &er);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_INBOX);
+	test_assert(er.res->items[0].uid == 4);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("locate wait 0: one look only, missing");
+	run_engage(IMAP_LOGIN LOOK_NONE("t1") IMAP_LOGOUT, "Junk", t1, 1, 0,
+		   5000 * SCALE, 30000 * SCALE, &er);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_MISSING);
+	test_assert(er.res->session_fail == HEARTH_FAIL_NONE);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("locate wait: never there, missing after the budget");
+	{
+		/* The server answers the second NOOP only after the whole
+		 * budget: the first item spends it, and the second item,
+		 * sharing it, gets one look. */
+		int budget = 1000 * SCALE;
+		char script[4096];
+
+		snprintf(script, sizeof(script), NEVER_THERE, budget);
+		run_engage(script, "Junk", t1t2, 2, budget, 5000 * SCALE,
+			   30000 * SCALE, &er);
+		test_assert(!er.o.failed);
+		test_assert(er.server == 0);
+		test_assert(er.res->n_items == 2);
+		test_assert(er.res->items[0].placement ==
+			    JOB_PLACEMENT_MISSING);
+		test_assert(er.res->items[1].placement ==
+			    JOB_PLACEMENT_MISSING);
+		test_assert(er.res->session_fail == HEARTH_FAIL_NONE);
+		test_assert(er.msecs >= budget);
+		test_assert(er.msecs < 3 * budget + test_slack_msecs());
+		engage_run_free(&er);
+	}
+	test_end();
+
+	test_begin("locate wait: no pause that would run into the deadline");
+	/* An operation timeout longer than what is left before the
+	 * deadline: no room for a pause and the look after it. */
+	run_engage(IMAP_LOGIN LOOK_NONE("t1") IMAP_LOGOUT, "Junk", t1, 1, 60000,
+		   10000 * SCALE, 5000 * SCALE, &er);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_MISSING);
+	engage_run_free(&er);
+	test_end();
+}
+
 static void test_partial(void)
 {
 	/* The first item is found in INBOX and marked; then the server
@@ -259,6 +581,8 @@ int main(void)
 	test_sigkill();
 	test_deadline();
 	test_partial();
+	test_send_uncertain();
+	test_locate_wait();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;

@@ -12,6 +12,7 @@
 #include "hearth/log.h"
 #include "hearth/net.h"
 #include "hearth/smtp.h"
+#include "hearth/xalloc.h"
 #include "test.h"
 
 #define CERTS	       HEARTH_TEST_CERTS_DIR
@@ -39,12 +40,13 @@ struct run {
 };
 
 /*
- * Run smtp_send against a fake server playing script. sec and the TLS
- * certificate name (NULL: plaintext) pick the endpoint; oauth2 sends a
+ * Run smtp_send of data against a fake server playing script. sec and the
+ * TLS certificate name (NULL: plaintext) pick the endpoint; oauth2 sends a
  * token instead of a password.
  */
-static void run(const char *script, enum endpoint_security sec,
-		const char *cert, bool oauth2, struct run *r)
+static void run_data(const char *script, enum endpoint_security sec,
+		     const char *cert, bool oauth2, const char *data,
+		     size_t data_len, struct run *r)
 {
 	char crt[256], key[256];
 	struct fake_tls tls = {
@@ -60,8 +62,8 @@ static void run(const char *script, enum endpoint_security sec,
 	    .ehlo_name = "client.test",
 	    .mail_from = "a@x.test",
 	    .rcpt_to = "b@y.test",
-	    .data = msg,
-	    .data_len = sizeof(msg) - 1,
+	    .data = data,
+	    .data_len = data_len,
 	    .op_timeout_msecs = OP_MSECS,
 	};
 	int64_t start;
@@ -80,6 +82,33 @@ static void run(const char *script, enum endpoint_security sec,
 	r->ret = smtp_send(&req, &r->res, &r->err);
 	r->msecs = net_now_msecs() - start;
 	r->server = fake_server_finish(&fs, 5000, &r->transcript);
+}
+
+/* run_data() of the usual short message. */
+static void run(const char *script, enum endpoint_security sec,
+		const char *cert, bool oauth2, struct run *r)
+{
+	run_data(script, sec, cert, oauth2, msg, sizeof(msg) - 1, r);
+}
+
+/*
+ * A message far larger than what the sockets between client and server can
+ * hold: a server that stops taking it in stops the client before the dot.
+ * Owned by the caller.
+ */
+static char *big_message(size_t *len_r)
+{
+	const size_t line = 1000, n = 16 * 1024;
+	char *data = xmalloc(line * n + 1);
+
+	memset(data, 'x', line * n);
+	for (size_t i = 0; i < n; i++) {
+		data[i * line + line - 2] = '\r';
+		data[i * line + line - 1] = '\n';
+	}
+	data[line * n] = '\0';
+	*len_r = line * n;
+	return data;
 }
 
 /* The run failed with this class, in time, without crashing anything. */
@@ -200,11 +229,55 @@ static void test_replies(void)
 	test_end();
 
 	test_begin("disconnect in the middle of DATA: retry");
+	{
+		/* A short message would go out whole, dot and all, in one
+		 * write before the server reads its first line: then the
+		 * client cannot tell this from a close after the dot. */
+		size_t len;
+		char *big = big_message(&len);
+
+		run_data(EHLO_PLAIN "expect AUTH PLAIN \nsend 235 ok\n"
+				    "expect MAIL\nsend 250 ok\n"
+				    "expect RCPT\nsend 250 ok\n"
+				    "expect DATA\nsend 354 go\nread\nclose\n",
+			 ENDPOINT_INSECURE_PLAINTEXT, NULL, false, big, len,
+			 &r);
+		free(big);
+	}
+	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "data");
+	free(r.transcript);
+	test_end();
+
+	test_begin("close after the final dot: retry, stage dot");
 	run(EHLO_PLAIN "expect AUTH PLAIN \nsend 235 ok\n"
 		       "expect MAIL\nsend 250 ok\nexpect RCPT\nsend 250 ok\n"
-		       "expect DATA\nsend 354 go\nread\nclose\n",
+		       "expect DATA\nsend 354 go\nread_data\nclose\n",
 	    ENDPOINT_INSECURE_PLAINTEXT, NULL, false, &r);
-	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "data");
+	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "dot");
+	test_assert(r.server == 0);
+	test_assert(r.res.reply_code == 354);
+	free(r.transcript);
+	test_end();
+
+	test_begin("silence after the final dot: retry, stage dot");
+	run(EHLO_PLAIN "expect AUTH PLAIN \nsend 235 ok\n"
+		       "expect MAIL\nsend 250 ok\nexpect RCPT\nsend 250 ok\n"
+		       "expect DATA\nsend 354 go\nread_data\nhang\n",
+	    ENDPOINT_INSECURE_PLAINTEXT, NULL, false, &r);
+	expect_fail(&r, HEARTH_FAIL_RETRY, 0, "dot");
+	test_assert(r.msecs >= OP_MSECS - 50);
+	test_assert(strstr(r.err.msg, "dot") != NULL);
+	free(r.transcript);
+	test_end();
+
+	test_begin("a reply after the dot: stage data, not dot");
+	run(EHLO_PLAIN "expect AUTH PLAIN \nsend 235 ok\n"
+		       "expect MAIL\nsend 250 ok\nexpect RCPT\nsend 250 ok\n"
+		       "expect DATA\nsend 354 go\nread_data\n"
+		       "send 451 4.3.0 queue trouble\nexpect QUIT\n",
+	    ENDPOINT_INSECURE_PLAINTEXT, NULL, false, &r);
+	expect_fail(&r, HEARTH_FAIL_RETRY, 451, "data");
+	test_assert(r.server == 0);
 	free(r.transcript);
 	test_end();
 
