@@ -579,7 +579,7 @@ int worker_pool_dispatch(struct worker_pool *p, const struct pollfd *fds,
 		if (s->pid <= 0 || !s->busy || now < s->deadline_msecs)
 			continue;
 		snprintf(why, sizeof(why),
-			 "job timed out after %lld ms: worker killed",
+			 "worker killed: job timed out after %lld ms",
 			 (long long)(now - s->started_msecs));
 		delivered += worker_lose(s, why, ETIMEDOUT, cb, ctx);
 	}

@@ -67,6 +67,13 @@ typedef int (*worker_handler_fn)(const struct wire_msg *job,
 				 struct hearth_err *err);
 
 /*
+ * The failure message of a job whose worker was lost (it died, hung past
+ * the job's deadline, or broke the protocol) starts with this; a handler's
+ * own failure messages never do. How far such a job got is unknown.
+ */
+#define WORKER_LOST_PREFIX "worker "
+
+/*
  * Called in the parent for each finished job: exactly one of result (the
  * worker's message, borrowed for the call, with WORKER_TAG_JOB_ID and
  * WORKER_TAG_FAIL among its fields) and fail (what went wrong: the handler's
