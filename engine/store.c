@@ -886,6 +886,21 @@ int store_schema_version(struct store *s)
 	return version;
 }
 
+int64_t store_data_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int64_t version = -1;
+
+	st = store_stmt(s, STORE_SQL_DATA_VERSION, "PRAGMA data_version",
+			NULL);
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	store_stmt_done(st);
+	return version;
+}
+
 /* ---- transactions ---- */
 
 int store_begin(struct store *s, struct hearth_err *err)

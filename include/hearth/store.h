@@ -78,6 +78,12 @@ int store_open_at_version(const char *path, int version, struct store **store_r,
 void store_close(struct store **store);
 /* PRAGMA user_version, or -1 if it cannot be read. */
 int store_schema_version(struct store *s);
+/*
+ * PRAGMA data_version: it changes when another connection (another
+ * process: a command) committed a change, not with this handle's own; -1
+ * if it cannot be read. The scheduler reads the inboxes again then.
+ */
+int64_t store_data_version(struct store *s);
 
 /*
  * Explicit transactions: BEGIN IMMEDIATE (takes the write lock now, waiting
