@@ -27,6 +27,7 @@
 #include "hearth/message.h"
 #include "hearth/net.h"
 #include "hearth/provider.h"
+#include "hearth/ramp.h"
 #include "hearth/worker.h"
 #include "hearth/xalloc.h"
 
@@ -246,6 +247,15 @@ static void enroll_complete(struct enroll *e, const struct config *cfg,
 			    "ramp profile '%s' is not safe, standard or fast",
 			    in->ramp_profile);
 		return;
+	}
+	if (in->ramp_overrides != NULL) {
+		struct ramp_profile p = *ramp_profile_by_name(in->ramp_profile);
+		struct hearth_err rerr = {0};
+
+		if (ramp_profile_override(&p, in->ramp_overrides, &rerr) < 0) {
+			enroll_fail(e, "%s", rerr.msg);
+			return;
+		}
 	}
 	if (in->window_start == NULL) {
 		set(&in->window_start, cfg->window_start);
@@ -586,6 +596,9 @@ static int inbox_usage(FILE *out)
 		"prompt without echo)\n"
 		"  --client C --pool P   (default: both \"default\")\n"
 		"  --display-name TEXT --ramp-profile safe|standard|fast\n"
+		"  --ramp OVERRIDES      this inbox's changes to its profile, "
+		"e.g.\n"
+		"                        start=4,target=35,days=25,reply=0.25\n"
 		"  --window HH:MM-HH:MM --timezone ZONE\n"
 		"  --dry-run             print the settings enrolling would "
 		"use; probe nothing,\n"
@@ -597,7 +610,8 @@ static int inbox_usage(FILE *out)
 		"imap_host,\n"
 		"imap_port, imap_security, username, password, "
 		"password_command,\n"
-		"token_command, ramp_profile, window, timezone. A file with "
+		"token_command, ramp_profile, ramp, window, timezone. A file "
+		"with "
 		"passwords must\n"
 		"not be readable by others. Rows already enrolled are left "
 		"as they are.\n");
@@ -640,6 +654,7 @@ static int inbox_add(int argc, char **argv)
 	    {"window", required_argument, NULL, 15},
 	    {"timezone", required_argument, NULL, 16},
 	    {"dry-run", no_argument, NULL, 17},
+	    {"ramp", required_argument, NULL, 18},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -707,6 +722,9 @@ static int inbox_add(int argc, char **argv)
 		case 17:
 			e.dry_run = true;
 			break;
+		case 18:
+			set(&e.in.ramp_overrides, optarg);
+			break;
 		case 'h':
 			enroll_clear(&e);
 			return inbox_usage(stdout);
@@ -751,13 +769,14 @@ static int inbox_add(int argc, char **argv)
 		/* What enrolling would use; nothing is probed or stored. */
 		printf("address   %s\nprovider  %s (%s)\nsmtp      %s:%d %s\n"
 		       "imap      %s:%d %s\nusername  %s\nclient    %s\n"
-		       "pool      %s\nramp      %s, %s-%s %s\n",
+		       "pool      %s\nramp      %s%s%s, %s-%s %s\n",
 		       e.in.address, e.provider->name, e.provider->label,
 		       e.in.smtp_host, e.in.smtp_port, e.in.smtp_security,
 		       e.in.imap_host, e.in.imap_port, e.in.imap_security,
 		       e.in.username, e.client_name, e.pool_name,
-		       e.in.ramp_profile, e.in.window_start, e.in.window_end,
-		       e.in.timezone);
+		       e.in.ramp_profile, e.in.ramp_overrides ? " " : "",
+		       e.in.ramp_overrides ? e.in.ramp_overrides : "",
+		       e.in.window_start, e.in.window_end, e.in.timezone);
 		ret = EX_OK;
 		goto out;
 	}
@@ -809,7 +828,7 @@ static const char *const import_columns[] = {
     "provider",	 "smtp_host",	     "smtp_port",     "smtp_security",
     "imap_host", "imap_port",	     "imap_security", "username",
     "password",	 "password_command", "token_command", "ramp_profile",
-    "window",	 "timezone",
+    "window",	 "timezone",	     "ramp",
 };
 #define N_COLUMNS (sizeof(import_columns) / sizeof(*import_columns))
 
@@ -854,6 +873,7 @@ static void import_row(struct enroll *e, char **fields, size_t n,
 		return;
 	}
 	set(&e->in.timezone, v[17]);
+	set(&e->in.ramp_overrides, v[18]);
 	enroll_complete(e, cfg, provider);
 }
 
@@ -1038,7 +1058,7 @@ static json_t *inbox_json(const struct store_inbox *in)
 {
 	return json_pack(
 	    "{s:s, s:o, s:s, s:{s:s, s:i, s:s}, s:{s:s, s:i, s:s}, s:s, "
-	    "s:s, s:s, s:s, s:s, s:s, s:o, s:{s:I, s:o, s:o, s:o, s:o, "
+	    "s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:{s:I, s:o, s:o, s:o, s:o, "
 	    "s:o, s:o, s:o}}",
 	    "address", in->address, "display_name",
 	    cli_json_str(in->display_name), "provider", in->provider, "smtp",
@@ -1046,7 +1066,8 @@ static json_t *inbox_json(const struct store_inbox *in)
 	    in->smtp_security, "imap", "host", in->imap_host, "port",
 	    in->imap_port, "security", in->imap_security, "username",
 	    in->username, "secret", in->secret_kind, "ramp_profile",
-	    in->ramp_profile, "window_start", in->window_start, "window_end",
+	    in->ramp_profile, "ramp", cli_json_str(in->ramp_overrides),
+	    "window_start", in->window_start, "window_end",
 	    in->window_end, "state", in->state, "state_reason",
 	    cli_json_str(in->state_reason), "probe", "at",
 	    (json_int_t)in->probed_at, "error", cli_json_str(in->probe_error),
@@ -1272,12 +1293,17 @@ int cmd_inbox(int argc, char **argv)
 		} else {
 			printf("address   %s\nprovider  %s\nsmtp      %s:%d "
 			       "%s\nimap      %s:%d %s\nusername  %s\n"
-			       "secret    %s\nstate     %s%s%s\nspam      "
+			       "secret    %s\nramp      %s%s%s, %s-%s %s\n"
+			       "state     %s%s%s\nspam      "
 			       "%s\nprobed    %s\n",
 			       in.address, in.provider, in.smtp_host,
 			       in.smtp_port, in.smtp_security, in.imap_host,
 			       in.imap_port, in.imap_security, in.username,
-			       in.secret_kind, in.state,
+			       in.secret_kind, in.ramp_profile,
+			       in.ramp_overrides ? " " : "",
+			       in.ramp_overrides ? in.ramp_overrides : "",
+			       in.window_start, in.window_end, in.timezone,
+			       in.state,
 			       in.state_reason ? ": " : "",
 			       in.state_reason ? in.state_reason : "",
 			       in.spam_folder ? in.spam_folder : "-",
