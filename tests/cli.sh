@@ -14,7 +14,7 @@ out=$("$hearth" version --help); assert_match "$out" 'usage: hearth version' "co
 err=$("$hearth" frobnicate 2>&1); assert_eq 64 $? "unknown command is EX_USAGE"
 assert_match "$err" "'frobnicate' is not a command" "unknown command is named"
 "$hearth" --bogus >/dev/null 2>&1; assert_eq 64 $? "unknown option is EX_USAGE"
-for c in init pool client inbox seeds; do
+for c in init pool client inbox seeds run simulate status; do
 	out=$("$hearth" $c --help); assert_eq 0 $? "$c --help exits 0"
 	assert_match "$out" "usage: hearth $c" "$c --help prints its usage"
 done
@@ -43,5 +43,19 @@ mkdir "$tmp/seeds"; printf '@lang en\n@topic x\n@section subjects\nHi {there\n' 
 err=$(HOME=$tmp "$hearth" seeds check --seeds "$tmp/seeds" 2>&1)
 assert_eq 65 $? "a bad corpus is EX_DATAERR"
 assert_match "$err" "bad.txt:4:" "and its error names file:line"
+# enrolling settings without a server: --dry-run; ramp overrides checked
+dry() { HOME=$tmp "$hearth" inbox add sam@acme.test --provider generic \
+	--smtp-host 127.0.0.1 --smtp-port 2525 --smtp-security starttls \
+	--imap-host 127.0.0.1 --imap-port 9993 --imap-security tls --dry-run "$@" 2>&1; }
+out=$(dry --ramp "target=35, reply=0.25"); assert_eq 0 $? "inbox add --ramp with good overrides"
+assert_match "$out" "ramp +standard target=35, reply=0.25, 09:00-17:30 UTC" "and shows them"
+out=$(dry --ramp "days=abc"); assert_eq 65 $? "a bad --ramp is EX_DATAERR"
+assert_match "$out" "days must be a whole number from 1 to 365" "and says what is wrong"
+out=$(dry --ramp "speed=9"); assert_eq 65 $? "an unknown --ramp key is refused"
+out=$("$hearth" simulate 2>&1); assert_eq 64 $? "simulate without --days is EX_USAGE"
+assert_match "$out" "--days N is required" "and says what is missing"
+out=$("$hearth" simulate --days 0 2>&1); assert_eq 64 $? "simulate --days 0 is EX_USAGE"
+out=$("$hearth" simulate --days 2 --start 2026-02-30 2>&1); assert_eq 64 $? "a bad --start date is EX_USAGE"
+out=$("$hearth" run --workers 65 2>&1); assert_eq 64 $? "run --workers 65 is EX_USAGE"
 rm -rf "$tmp"
 assert_done

@@ -67,5 +67,8 @@ int cmd_init(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_client(int argc, char **argv);
 int cmd_inbox(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

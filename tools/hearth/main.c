@@ -28,6 +28,11 @@ static const struct command commands[] = {
      cmd_client},
     {"inbox", "enroll, import, list, show, test, pause, resume, remove",
      cmd_inbox},
+    {"run", "run the warmup engine (the daemon) on the real clock", cmd_run},
+    {"simulate", "run the engine on a virtual clock against the mail lab",
+     cmd_simulate},
+    {"status", "today's plan and progress, failures, paused inboxes",
+     cmd_status},
     {"seeds", "check the content corpus or render sample messages", cmd_seeds},
     {"version", "print the version and exit", cmd_version},
 };
