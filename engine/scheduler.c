@@ -235,11 +235,14 @@ static const struct store_pool *pool_find(const struct scheduler *sc,
 	return NULL;
 }
 
+/* Every random draw of a pool starts here (scheduler_options.seed). */
 static uint64_t pool_seed(const struct scheduler *sc, int64_t pool_id)
 {
 	const struct store_pool *p = pool_find(sc, pool_id);
 
-	return (p != NULL ? p->seed : 0) ^ sc->opts.seed;
+	if (sc->opts.seed != 0)
+		return RNG_DERIVE(sc->opts.seed, (uint64_t)pool_id);
+	return p != NULL ? p->seed : 0;
 }
 
 /* ---- store helpers ---- */

@@ -129,7 +129,11 @@ struct scheduler_options {
 	const char *lang;	  /* content language, "en" */
 	const char *default_profile; /* ramp profile when the inbox names
 					none it knows */
-	/* mixed into every pool's seed (0: the pools' own seeds alone) */
+	/*
+	 * 0: each pool draws from its own seed (chosen at `hearth pool add`);
+	 * else every pool draws from one derived from this and its id, so two
+	 * databases enrolled alike plan alike (hearth simulate --seed)
+	 */
 	uint64_t seed;
 	/* the planner's same-client share (0..1) */
 	double same_client_share;

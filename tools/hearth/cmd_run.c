@@ -34,10 +34,14 @@
 /* The settings a simulation keeps, so a restarted one resumes. */
 #define SIM_CLOCK_KEY "simulate.clock"
 #define SIM_UNTIL_KEY "simulate.until"
+#define SIM_START_KEY "simulate.start"
+/* The saved clock lags the virtual one by at most this much: a restarted
+ * simulation resumes there, and what was due since runs at once. */
+#define SIM_SAVE_SECS 600
 /* Pool job ids carry the run in their low bits. */
 #define RUN_BITS 16
 /* A simulated ENGAGE waits this long in all for mail still in delivery. */
-#define SIM_LOCATE_WAIT_MSECS 5000
+#define SIM_LOCATE_WAIT_MSECS 3000
 /*
  * While jobs run, the virtual clock may move on to start more jobs, up to
  * this far past the oldest running job's start: results are then recorded
@@ -477,8 +481,11 @@ static int simulate_usage(FILE *out)
 		"today, UTC) or\n"
 		"where the last simulation on this database stopped; a "
 		"simulation that was\n"
-		"interrupted resumes. The same seed gives the same plan. "
-		"Prints a summary:\n"
+		"interrupted resumes. --seed S replaces the pools' own seeds: "
+		"the same seed\n"
+		"and the same inboxes give the same plan (and, with one "
+		"worker, the same run).\n"
+		"Prints a summary: "
 		"days, exchanges, placements, elapsed seconds, exchanges per "
 		"second, CPU.\n");
 	return out == stdout ? EX_OK : EX_USAGE;
@@ -550,7 +557,7 @@ int cmd_simulate(int argc, char **argv)
 	unsigned long days = 0, workers = 0;
 	uint64_t seed = 0;
 	int64_t start_day = clock_day_index((int64_t)time(NULL));
-	int64_t start, until, saved_at, shown_day = INT64_MIN;
+	int64_t start, first, until, saved_at, shown_day = INT64_MIN;
 	const char *log_path = NULL;
 	FILE *log_file = NULL;
 	struct scheduler_stats st;
@@ -608,12 +615,17 @@ int cmd_simulate(int argc, char **argv)
 		goto out;
 	start = setting_i64(l.cli.store, SIM_CLOCK_KEY);
 	until = setting_i64(l.cli.store, SIM_UNTIL_KEY);
+	first = setting_i64(l.cli.store, SIM_START_KEY);
 	if (start > 0 && start < until) {
 		resumed = true;
+		if (first <= 0 || first > start)
+			first = start;
 	} else {
 		if (start < start_day * CLOCK_DAY_SECS)
 			start = start_day * CLOCK_DAY_SECS;
+		first = start;
 		until = start + (int64_t)days * CLOCK_DAY_SECS;
+		setting_put_i64(l.cli.store, SIM_START_KEY, first);
 		setting_put_i64(l.cli.store, SIM_CLOCK_KEY, start);
 		setting_put_i64(l.cli.store, SIM_UNTIL_KEY, until);
 	}
@@ -644,23 +656,26 @@ int cmd_simulate(int argc, char **argv)
 			    next <= until && !scheduler_draining(l.sc) &&
 			    next <= running_oldest(&l) + SIM_MAX_SKEW_SECS) {
 				l.vnow = next;
+			} else {
+				if (worker_pool_poll(l.pool, 1000, net_result,
+						     &l) < 0)
+					log_warn("poll failed: %s",
+						 strerror(errno));
 				continue;
 			}
-			if (worker_pool_poll(l.pool, 1000, net_result, &l) < 0)
-				log_warn("poll failed: %s", strerror(errno));
-			continue;
+		} else {
+			if (loop_signals > 0 || l.vnow >= until)
+				break;
+			if (next > until)
+				next = until;
+			/* nothing runs: the clock jumps to the next thing */
+			l.vnow = next > l.vnow ? next : l.vnow + 1;
 		}
-		if (loop_signals > 0 || l.vnow >= until)
-			break;
-		if (next > until)
-			next = until;
-		/* nothing runs: the clock jumps to the next thing due */
-		l.vnow = next > l.vnow ? next : l.vnow + 1;
-		if (l.vnow - saved_at >= 600 || l.vnow >= until) {
+		if (l.vnow - saved_at >= SIM_SAVE_SECS || l.vnow >= until) {
 			setting_put_i64(l.cli.store, SIM_CLOCK_KEY, l.vnow);
 			saved_at = l.vnow;
 		}
-		progress(&l, start, until, tty, &shown_day);
+		progress(&l, first, until, tty, &shown_day);
 	}
 	setting_put_i64(l.cli.store, SIM_CLOCK_KEY, l.vnow);
 	if (tty)
@@ -684,7 +699,7 @@ int cmd_simulate(int argc, char **argv)
 			    " resent=%" PRIu64 " elapsed_s=%.2f sent_per_s=%.1f"
 			    " ops_per_s=%.1f cpu_engine_s=%.2f"
 			    " cpu_workers_s=%.2f complete=%d\n",
-			    (unsigned long)((until - start) / CLOCK_DAY_SECS),
+			    (unsigned long)((until - first) / CLOCK_DAY_SECS),
 			    until, st.planned, st.sent, st.failed, st.engaged,
 			    st.inbox, st.spam, st.other, st.missing, st.rescued,
 			    st.replies, st.resolved, st.resent, secs,

@@ -214,7 +214,8 @@ int cmd_status(int argc, char **argv)
 			json_object_set_new(jp, "paused", jpaused);
 			json_object_set_new(jp, "inboxes", ji);
 			json_array_append_new(jpools, jp);
-		} else if (v != NULL) {
+		} else if (v != NULL && n > 0) {
+			/* a pool without inboxes has nothing to show */
 			print_pool_text(&pools[p], date, &counts, fails,
 					n_fails, v, n);
 		}
