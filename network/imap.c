@@ -682,7 +682,7 @@ static int imap_search(struct imap_session *s, struct mailimap_search_key *key,
 /* One message's wanted header fields and flags, from a FETCH. */
 struct imap_msg {
 	uint32_t uid;
-	bool seen, flagged;
+	bool seen, flagged, not_junk, junk;
 	char header[IMAP_HEADER_MAX];
 };
 
@@ -711,6 +711,20 @@ static void imap_msg_fill(struct imap_msg *m, struct mailimap_msg_att *att)
 				if (ff->fl_flag->fl_type ==
 				    MAILIMAP_FLAG_FLAGGED)
 					m->flagged = true;
+				/* Keywords are case-blind (RFC 3501). */
+				if (ff->fl_flag->fl_type ==
+					MAILIMAP_FLAG_KEYWORD &&
+				    ff->fl_flag->fl_data.fl_keyword != NULL) {
+					const char *k =
+					    ff->fl_flag->fl_data.fl_keyword;
+
+					if (strcasecmp(
+						k, IMAP_KEYWORD_NOT_JUNK) == 0)
+						m->not_junk = true;
+					else if (strcasecmp(
+						     k, IMAP_KEYWORD_JUNK) == 0)
+						m->junk = true;
+				}
 			}
 		} else if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC) {
 			struct mailimap_msg_att_static *st =
@@ -1019,6 +1033,8 @@ done:
 	found_r->uidvalidity = s->uidvalidity;
 	found_r->seen = c.best.seen;
 	found_r->flagged = c.best.flagged;
+	found_r->not_junk = c.best.not_junk;
+	found_r->junk = c.best.junk;
 	return 1;
 bad:
 	hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
@@ -1138,6 +1154,96 @@ int imap_mark(struct imap_session *s, const char *folder, uint32_t uid,
 		if (r != MAILIMAP_NO_ERROR)
 			return imap_fail(s, r, "STORE X-GM-LABELS", err);
 	}
+	return 0;
+}
+
+/* An IMAP atom (RFC 3501 flag-keyword), short and 7-bit. */
+static bool imap_keyword_ok(const char *keyword)
+{
+	size_t len = 0;
+
+	if (keyword == NULL || keyword[0] == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)keyword; *p != 0;
+	     p++, len++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("(){%*\"\\]", *p) ||
+		    len >= 64)
+			return false;
+	return true;
+}
+
+static bool imap_flag_is_keyword(const struct mailimap_flag *f,
+				 const char *keyword)
+{
+	return f != NULL && f->fl_type == MAILIMAP_FLAG_KEYWORD &&
+	       f->fl_data.fl_keyword != NULL &&
+	       strcasecmp(f->fl_data.fl_keyword, keyword) == 0;
+}
+
+int imap_keyword_allowed(struct imap_session *s, const char *folder,
+			 const char *keyword, struct hearth_err *err)
+{
+	struct mailimap_selection_info *si;
+	clistiter *cur;
+
+	if (imap_select(s, folder, err) < 0)
+		return -1;
+	/* What the SELECT of this folder said (libetpan keeps it until the
+	 * next SELECT). */
+	si = s->imap->imap_selection_info;
+	if (si == NULL)
+		return 0;
+	if (si->sel_perm_flags == NULL) {
+		/* No PERMANENTFLAGS: every flag FLAGS names is permanent. */
+		if (si->sel_flags == NULL)
+			return 0;
+		for (cur = clist_begin(si->sel_flags->fl_list); cur != NULL;
+		     cur = clist_next(cur))
+			if (imap_flag_is_keyword(clist_content(cur), keyword))
+				return 1;
+		return 0;
+	}
+	for (cur = clist_begin(si->sel_perm_flags); cur != NULL;
+	     cur = clist_next(cur)) {
+		struct mailimap_flag_perm *fp = clist_content(cur);
+
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return 1;
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_FLAG &&
+		    imap_flag_is_keyword(fp->fl_flag, keyword))
+			return 1;
+	}
+	return 0;
+}
+
+int imap_keyword(struct imap_session *s, const char *folder, uint32_t uid,
+		 const char *keyword, bool set, struct hearth_err *err)
+{
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *att;
+	struct mailimap_set *uids;
+	int r;
+
+	if (imap_select(s, folder, err) < 0)
+		return -1;
+	if (!imap_keyword_ok(keyword)) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "imap %s: refusing a keyword that is not an "
+			       "atom",
+			       s->host);
+		return -1;
+	}
+	fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(
+	    fl, mailimap_flag_new_flag_keyword(xstrdup(keyword)));
+	att = set ? mailimap_store_att_flags_new_add_flags_silent(fl)
+		  : mailimap_store_att_flags_new_remove_flags_silent(fl);
+	uids = mailimap_set_new_single(uid);
+	r = mailimap_uid_store(s->imap, uids, att);
+	mailimap_store_att_flags_free(att);
+	mailimap_set_free(uids);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "UID STORE", err);
 	return 0;
 }
 

@@ -444,25 +444,25 @@ static void engage_sleep(int64_t msecs)
 		;
 }
 
-/* One look in every folder, in order. 1, 0, -1. */
+/* One look in every folder, in order; *found_r: what was found. 1, 0, -1. */
 static int engage_look(struct imap_session *s, const char *const *folders,
 		       const enum job_placement *placements, size_t n,
 		       const struct job_engage_item *it,
-		       struct job_engage_item_result *r, struct hearth_err *err)
+		       struct job_engage_item_result *r,
+		       struct imap_found *found_r, struct hearth_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct imap_found found;
-		int ret = imap_locate(s, folders[i], &it->query, &found, err);
+		int ret = imap_locate(s, folders[i], &it->query, found_r, err);
 
 		if (ret < 0)
 			return -1;
 		if (ret == 1) {
 			r->placement = placements[i];
 			copy_str(r->folder, sizeof(r->folder), folders[i]);
-			r->method = found.method;
-			r->uid = found.uid;
-			r->seen = found.seen;
-			r->flagged = found.flagged;
+			r->method = found_r->method;
+			r->uid = found_r->uid;
+			r->seen = found_r->seen;
+			r->flagged = found_r->flagged;
 			return 1;
 		}
 	}
@@ -478,7 +478,8 @@ static int engage_look(struct imap_session *s, const char *const *folders,
 static int engage_locate(struct imap_session *s, const struct job_engage *job,
 			 const struct job_engage_item *it,
 			 struct job_engage_item_result *r,
-			 struct engage_wait *w, struct hearth_err *err)
+			 struct imap_found *found_r, struct engage_wait *w,
+			 struct hearth_err *err)
 {
 	const char *folders[2 + JOB_MAX_OTHER_FOLDERS];
 	enum job_placement placements[2 + JOB_MAX_OTHER_FOLDERS];
@@ -496,7 +497,7 @@ static int engage_locate(struct imap_session *s, const struct job_engage *job,
 		folders[n] = job->other_folders[i];
 		placements[n++] = JOB_PLACEMENT_OTHER;
 	}
-	ret = engage_look(s, folders, placements, n, it, r, err);
+	ret = engage_look(s, folders, placements, n, it, r, found_r, err);
 	while (ret == 0 && (pause = engage_pause_msecs(w)) > 0) {
 		int64_t start = net_now_msecs();
 
@@ -506,10 +507,56 @@ static int engage_locate(struct imap_session *s, const struct job_engage *job,
 		 * the delivery makes the server show that mail there. */
 		if (imap_noop(s, err) < 0)
 			return -1;
-		ret = engage_look(s, folders, placements, n, it, r, err);
+		ret =
+		    engage_look(s, folders, placements, n, it, r, found_r, err);
 		w->left_msecs -= net_now_msecs() - start;
 	}
 	return ret;
+}
+
+/*
+ * Before a rescue, mark the message in the spam folder the way a user's
+ * "not junk" does: $NotJunk set, $Junk cleared. Once moved, the keyword
+ * travels with it, so a later look that finds it in INBOX still knows it
+ * came from spam, even if this process dies before the result is recorded.
+ * Only where the folder keeps the keyword (PERMANENTFLAGS); elsewhere the
+ * rescue goes on without it. A STORE the server refuses does not stop the
+ * rescue either: the keyword only records it. 0, or -1 when the session is
+ * lost.
+ */
+static int engage_not_junk(struct imap_session *s,
+			   const struct job_engage_item *it,
+			   const struct job_engage_item_result *r,
+			   const struct imap_found *found,
+			   struct hearth_err *err)
+{
+	struct hearth_err e = {0};
+	char quoted[300];
+	int ret;
+
+	if (found->not_junk && !found->junk)
+		return 0; /* set by an earlier session that died */
+	ret = imap_keyword_allowed(s, r->folder, IMAP_KEYWORD_NOT_JUNK, &e);
+	if (ret == 0)
+		return 0; /* not kept here: rescue without it */
+	if (ret > 0 && !found->not_junk)
+		ret = imap_keyword(s, r->folder, r->uid, IMAP_KEYWORD_NOT_JUNK,
+				   true, &e);
+	if (ret >= 0 && found->junk)
+		ret = imap_keyword(s, r->folder, r->uid, IMAP_KEYWORD_JUNK,
+				   false, &e);
+	if (ret >= 0)
+		return 0;
+	if (e.fail == HEARTH_FAIL_RETRY) {
+		*err = e;
+		return -1;
+	}
+	log_warn("exchange=%llu job=engage keyword=%s result=failed "
+		 "fail=%s error=%s",
+		 (unsigned long long)it->exchange_id, IMAP_KEYWORD_NOT_JUNK,
+		 hearth_fail_name(e.fail),
+		 log_quote(e.msg, quoted, sizeof(quoted)));
+	return 0;
 }
 
 /*
@@ -522,21 +569,31 @@ static int engage_item(struct imap_session *s, const struct job_engage *job,
 		       struct hearth_err *err)
 {
 	struct hearth_err e = {0};
+	struct imap_found found;
 	const char *where;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
 	r->exchange_id = it->exchange_id;
-	ret = engage_locate(s, job, it, r, w, &e);
+	ret = engage_locate(s, job, it, r, &found, w, &e);
 	if (ret == 0)
 		return 0;
 	if (ret < 0)
 		goto failed;
-	where = r->placement == JOB_PLACEMENT_SPAM && it->rescue ? "INBOX"
-								 : r->folder;
-	if (r->placement == JOB_PLACEMENT_SPAM && it->rescue) {
+	if (r->placement == JOB_PLACEMENT_INBOX && found.not_junk &&
+	    job->spam_folder != NULL) {
+		/* Rescued from spam by an earlier session that did not live
+		 * to record it: report where it landed. */
+		r->placement = JOB_PLACEMENT_SPAM;
+		r->rescued = true;
+		copy_str(r->folder, sizeof(r->folder), job->spam_folder);
+	}
+	if (r->placement == JOB_PLACEMENT_SPAM && it->rescue && !r->rescued) {
 		uint32_t new_uid = 0;
 
+		/* The keyword first, on the UID in the spam folder. */
+		if (engage_not_junk(s, it, r, &found, &e) < 0)
+			goto failed;
 		if (imap_move(s, r->folder, r->uid, "INBOX", &new_uid, &e) < 0)
 			goto failed;
 		r->rescued = true;
@@ -544,14 +601,15 @@ static int engage_item(struct imap_session *s, const struct job_engage *job,
 		if (new_uid == 0) {
 			/* No COPYUID: find it again, never STORE against
 			 * the old UID. */
-			struct imap_found found;
+			struct imap_found moved;
 
-			ret = imap_locate(s, "INBOX", &it->query, &found, &e);
+			ret = imap_locate(s, "INBOX", &it->query, &moved, &e);
 			if (ret < 0)
 				goto failed;
-			r->uid = ret == 1 ? found.uid : 0;
+			r->uid = ret == 1 ? moved.uid : 0;
 		}
 	}
+	where = r->rescued ? "INBOX" : r->folder;
 	if (r->uid != 0 &&
 	    (it->mark_seen || it->mark_flagged || it->mark_important)) {
 		if (imap_mark(s, where, r->uid, it->mark_seen, it->mark_flagged,

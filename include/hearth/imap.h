@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * imap: one IMAP session that carries many operations: log in, discover the
- * folders, locate warmup messages, rescue them from spam, flag them, append
- * to Sent, file or delete them. libetpan's mailimap parses the protocol over
- * hearth's TLS stream (tls.h), so certificates are verified before any
- * credential is sent, and every wait has a timeout and the session a
- * deadline.
+ * folders, locate warmup messages, rescue them from spam, flag them, set
+ * keywords ($NotJunk) where the folder keeps them, append to Sent, file or
+ * delete them. libetpan's mailimap parses the protocol over hearth's TLS
+ * stream (tls.h), so certificates are verified before any credential is
+ * sent, and every wait has a timeout and the session a deadline.
  *
  * Errors: every function returns -1 with *err set. HEARTH_FAIL_RETRY for a
  * timeout, a dropped connection or a server out of sync (a STREAM, PARSE
@@ -88,12 +88,19 @@ struct imap_query {
 	int window_secs; /* heuristic: accept dates sent_at +- this */
 };
 
+/* The keywords a user's "not junk" / "junk" sets (Thunderbird, Apple Mail;
+ * what spam-learning setups watch). */
+#define IMAP_KEYWORD_NOT_JUNK "$NotJunk"
+#define IMAP_KEYWORD_JUNK     "$Junk"
+
 struct imap_found {
 	uint32_t uid;
 	uint32_t uidvalidity;
 	enum imap_locate_method method;
 	bool seen;
 	bool flagged;
+	bool not_junk; /* carries the $NotJunk keyword */
+	bool junk;     /* carries the $Junk keyword */
 };
 
 struct imap_limits {
@@ -159,6 +166,24 @@ int imap_move(struct imap_session *s, const char *folder, uint32_t uid,
  */
 int imap_mark(struct imap_session *s, const char *folder, uint32_t uid,
 	      bool seen, bool flagged, bool important, struct hearth_err *err);
+
+/*
+ * Keywords: keyword can be set on messages of folder (selected here): its
+ * PERMANENTFLAGS list the keyword or \* (new keywords may be created);
+ * with no PERMANENTFLAGS at all (RFC 3501: every flag is permanent), when
+ * FLAGS lists it. 1 allowed, 0 not (a STORE would not be kept, or be
+ * refused), -1 error.
+ */
+int imap_keyword_allowed(struct imap_session *s, const char *folder,
+			 const char *keyword, struct hearth_err *err);
+
+/*
+ * Set (set) or clear (!set) one keyword, an IMAP atom such as "$NotJunk",
+ * on a message: UID STORE +FLAGS.SILENT / -FLAGS.SILENT (keyword). A
+ * keyword that is not an atom is refused before the wire (permanent).
+ */
+int imap_keyword(struct imap_session *s, const char *folder, uint32_t uid,
+		 const char *keyword, bool set, struct hearth_err *err);
 
 /* Flags of a message: 1 found, 0 no such UID, -1 error. */
 int imap_flags(struct imap_session *s, const char *folder, uint32_t uid,

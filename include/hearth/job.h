@@ -8,8 +8,9 @@
  *           submitted mail itself.
  *   ENGAGE  one IMAP session on a recipient that handles every exchange due
  *           there: locate (INBOX, then the spam folder, then other folders),
- *           record the placement, rescue from spam, set \Seen, \Flagged and
- *           Gmail's \Important, then file or delete per retention.
+ *           record the placement, rescue from spam ($NotJunk, then a move
+ *           to INBOX), set \Seen, \Flagged and Gmail's \Important, then
+ *           file or delete per retention.
  *   PROBE   log in over SMTP (no message) and IMAP, discover the folders and
  *           capabilities: what enrollment and health checks need.
  *
@@ -124,12 +125,31 @@ struct job_engage {
 	int locate_wait_msecs;
 };
 
+/*
+ * A rescue marks the message the way a user's "not junk" does before it
+ * moves it to INBOX: the $NotJunk keyword set (and $Junk cleared) in the
+ * spam folder, where the folder's PERMANENTFLAGS allow it (\* or $NotJunk).
+ * The keyword travels with the message, so a rescue whose result was never
+ * recorded (the engine died after the move) is still seen as one.
+ *
+ *   placement  where the message landed; a message found in INBOX with
+ *              $NotJunk was rescued from spam by an earlier session: it is
+ *              reported as spam, rescued, with folder the spam folder's
+ *              name (where the job knows a spam folder). Where the server
+ *              keeps no keyword, such a message is reported as inbox.
+ *   folder     where it landed (as the server names it)
+ *   uid        where it is now (after a rescue: in INBOX)
+ *   rescued    moved from spam to INBOX, by this job or an earlier one
+ *              ($NotJunk). A message found in the spam folder already
+ *              carrying $NotJunk (the keyword set, the move not done) is
+ *              simply rescued.
+ */
 struct job_engage_item_result {
 	uint64_t exchange_id;
 	enum job_placement placement;
-	char folder[256]; /* where it was found (as the server names it) */
+	char folder[256];
 	enum imap_locate_method method;
-	uint32_t uid; /* where it is now (after a rescue: in INBOX) */
+	uint32_t uid;
 	bool rescued;
 	bool seen, flagged, important;
 	bool filed, deleted;

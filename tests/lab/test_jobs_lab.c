@@ -3,8 +3,10 @@
  * Real jobs in real worker processes against the lab: PROBE on several
  * folder layouts and with a wrong password, SEND with a copy appended to
  * Sent, ENGAGE rescuing a message from spam, marking it and filing it,
- * with a missing one reported missing, and ENGAGE with a locate wait
- * finding a message sent while it was already looking.
+ * with a missing one reported missing, ENGAGE with a locate wait
+ * finding a message sent while it was already looking, and a rescue that
+ * leaves $NotJunk on the message, so that a later ENGAGE (after an engine
+ * that died before recording the rescue) still reports it as spam, rescued.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hearth/imap.h"
 #include "hearth/job.h"
 #include "hearth/log.h"
 #include "hearth/message.h"
@@ -314,6 +317,141 @@ static void test_locate_wait(void)
 	free(id);
 }
 
+/* Send data from user3@cold.test over the lab's submission port. */
+static int send_cold(const char *data, size_t len, const char *rcpt)
+{
+	struct endpoint ep =
+	    labenv_endpoint("LAB_SUBMISSION_PORT", ENDPOINT_STARTTLS);
+	struct credentials cred = {.username = "user3@cold.test",
+				   .secret = LABENV_PASSWORD};
+	struct smtp_request req = {
+	    .ep = &ep,
+	    .cred = &cred,
+	    .ehlo_name = "client.lab.test",
+	    .mail_from = "user3@cold.test",
+	    .rcpt_to = rcpt,
+	    .data = data,
+	    .data_len = len,
+	    .op_timeout_msecs = 10000,
+	    .deadline_msecs = net_now_msecs() + 30000,
+	};
+	struct smtp_result sres;
+	struct hearth_err err = {0};
+
+	if (smtp_send(&req, &sres, &err) < 0) {
+		fprintf(stderr, "smtp_send: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void test_rescue_not_junk(void)
+{
+	char token[64], *data = NULL, *id = NULL;
+	size_t len = 0;
+	struct hearth_err err = {0};
+	struct message_spec spec = {
+	    .from_name = "Cold Sender",
+	    .from_addr = "user3@cold.test",
+	    .to_name = "Warm Recipient",
+	    .to_addr = "user3@std.test",
+	    .subject = "Invoice for March",
+	    .text_body = "The invoice is attached, as promised.\n",
+	    .token_header = TOKEN_HEADER,
+	    .token_value = token,
+	    .date = time(NULL),
+	};
+	struct job_engage_item item = {
+	    .exchange_id = 61,
+	    .query = {.token_header = TOKEN_HEADER, .token = token},
+	    .rescue = true,
+	    .mark_seen = true,
+	};
+	struct job_engage job = {
+	    .imap = account("LAB_IMAPS_PORT", ENDPOINT_TLS, "user3@std.test",
+			    LABENV_PASSWORD),
+	    .items = &item,
+	    .n_items = 1,
+	    .op_timeout_msecs = 10000,
+	};
+	struct imap_limits limits = {
+	    .op_timeout_msecs = 10000,
+	    .deadline_msecs = net_now_msecs() + 60000,
+	};
+	struct job_engage_result *eres = xcalloc(1, sizeof(*eres));
+	struct imap_session *s = NULL;
+	struct imap_found found = {0};
+	struct jobrun_outcome o;
+	uint32_t uid = 0;
+
+	snprintf(token, sizeof(token), "nj%ld%d", (long)time(NULL), rand());
+	test_begin("Dovecot keeps keywords in the spam folder (\\*)");
+	test_assert(
+	    imap_open(&job.imap.ep, &job.imap.cred, &limits, &s, &err) == 0);
+	test_assert(
+	    s != NULL &&
+	    imap_keyword_allowed(s, "Junk", IMAP_KEYWORD_NOT_JUNK, &err) == 1);
+	imap_close(&s);
+	test_end();
+
+	test_begin("ENGAGE rescue: in INBOX with $NotJunk afterwards");
+	test_assert(message_build(&spec, &data, &len, &id, &err) == 0);
+	test_assert(send_cold(data, len, "user3@std.test") == 0);
+	test_assert(labenv_maillab("wait %s user3@std.test Junk '%s' 15",
+				   labenv_dir, id) == 0);
+	run_job(job_engage_encode(&job, &err), &o);
+	test_assert(!o.failed);
+	test_assert(job_engage_result_decode(o.result, eres, &err) == 0);
+	test_assert(eres->n_items == 1);
+	test_assert(eres->session_fail == HEARTH_FAIL_NONE);
+	test_assert(eres->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(strcmp(eres->items[0].folder, "Junk") == 0);
+	test_assert(eres->items[0].rescued && eres->items[0].seen);
+	test_assert(eres->items[0].uid > 0);
+	test_assert(eres->items[0].fail == HEARTH_FAIL_NONE);
+	uid = eres->items[0].uid;
+	wire_msg_free(&o.result);
+	/* What Dovecot stored, read by doveadm: in INBOX with the keyword,
+	 * no longer in Junk. */
+	test_assert(labenv_maillab("list %s user3@std.test INBOX | grep -F "
+				   "'%s' | grep -q '\\$NotJunk'",
+				   labenv_dir, id) == 0);
+	test_assert(labenv_maillab("list %s user3@std.test Junk | grep -qF "
+				   "'%s'",
+				   labenv_dir, id) != 0);
+	/* And what a FETCH of its FLAGS says. */
+	limits.deadline_msecs = net_now_msecs() + 60000;
+	test_assert(
+	    imap_open(&job.imap.ep, &job.imap.cred, &limits, &s, &err) == 0);
+	test_assert(s != NULL &&
+		    imap_locate(s, "INBOX", &item.query, &found, &err) == 1);
+	test_assert(found.uid == uid && found.not_junk && !found.junk);
+	test_assert(found.seen);
+	imap_close(&s);
+	test_end();
+
+	test_begin("ENGAGE again (the first never recorded): spam, rescued");
+	run_job(job_engage_encode(&job, &err), &o);
+	test_assert(!o.failed);
+	test_assert(job_engage_result_decode(o.result, eres, &err) == 0);
+	test_assert(eres->n_items == 1);
+	test_assert(eres->session_fail == HEARTH_FAIL_NONE);
+	test_assert(eres->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(strcmp(eres->items[0].folder, "Junk") == 0);
+	test_assert(eres->items[0].rescued);
+	test_assert(eres->items[0].uid == uid);
+	test_assert(eres->items[0].fail == HEARTH_FAIL_NONE);
+	wire_msg_free(&o.result);
+	/* Not moved again: still the one copy, in INBOX. */
+	test_assert(labenv_maillab("list %s user3@std.test | grep -cF '%s' | "
+				   "grep -qx 1",
+				   labenv_dir, id) == 0);
+	test_end();
+	free(eres);
+	free(data);
+	free(id);
+}
+
 int main(int argc, char **argv)
 {
 	struct hearth_err err = {0};
@@ -332,6 +470,7 @@ int main(int argc, char **argv)
 	test_probe();
 	test_send_engage();
 	test_locate_wait();
+	test_rescue_not_junk();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;

@@ -5,8 +5,9 @@
  * credential reaches a server whose certificate did not verify, and the
  * paths the lab's Dovecot never takes (XLIST, plain LIST attributes,
  * AUTHENTICATE PLAIN by continuation, Gmail labels, COPY fallbacks) send
- * exactly the commands they should, and NOOP lets a search of the folder
- * still selected see mail that arrived since.
+ * exactly the commands they should, NOOP lets a search of the folder
+ * still selected see mail that arrived since, and keywords ($NotJunk) are
+ * read, set only where PERMANENTFLAGS allow them, and never injected.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,6 +516,151 @@ static void test_noop(void)
 	test_end();
 }
 
+/* Junk selected; any keyword may be set there. */
+#define SELECT_JUNK_ANY_KEYWORD                                                \
+	"expect_tag SELECT Junk\n"                                             \
+	"send * OK [PERMANENTFLAGS (\\\\Seen \\\\*)] ok\n"                     \
+	"send * 2 EXISTS\n"                                                    \
+	"send * OK [UIDVALIDITY 8] ok\n"                                       \
+	"send $TAG OK [READ-WRITE] done\n"
+
+/* imap_keyword_allowed() for $NotJunk after a SELECT sending lines. */
+static void keyword_allowed(const char *lines, int want)
+{
+	struct imap_session *s = NULL;
+	struct hearth_err err = {0};
+	char script[2048];
+	struct fake f;
+
+	snprintf(script, sizeof(script),
+		 "%sexpect_tag SELECT Junk\n%ssend * 2 EXISTS\n"
+		 "send $TAG OK [READ-WRITE] done\n" LOGOUT,
+		 TLS_LOGIN("UIDPLUS MOVE"), lines);
+	test_assert(fake_start(&f, script, ENDPOINT_TLS, "good", NULL));
+	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);
+	if (s != NULL) {
+		int got = imap_keyword_allowed(s, "Junk", IMAP_KEYWORD_NOT_JUNK,
+					       &err);
+
+		if (got != want)
+			fprintf(stderr, "  got %d, want %d\n", got, want);
+		test_assert(got == want);
+		imap_close(&s);
+	}
+	test_assert(fake_end(&f, NULL) == 0);
+}
+
+static void test_keywords(void)
+{
+	struct imap_session *s = NULL;
+	struct hearth_err err = {0};
+	struct imap_query q = {.token_header = "X-Ref", .token = "t1"};
+	struct imap_found found;
+	char *transcript = NULL;
+	struct fake f;
+
+	test_begin("keywords allowed: PERMANENTFLAGS with \\* (Dovecot's)");
+	keyword_allowed("send * FLAGS (\\\\Answered \\\\Flagged \\\\Deleted "
+			"\\\\Seen \\\\Draft)\n"
+			"send * OK [PERMANENTFLAGS (\\\\Answered \\\\Flagged "
+			"\\\\Deleted \\\\Seen \\\\Draft \\\\\\*)] ok\n",
+			1);
+	test_end();
+
+	test_begin("keywords allowed: PERMANENTFLAGS naming $NotJunk");
+	keyword_allowed("send * OK [PERMANENTFLAGS (\\\\Seen \\$notjunk)] "
+			"ok\n",
+			1);
+	test_end();
+
+	test_begin("keywords refused: PERMANENTFLAGS without \\* or it");
+	keyword_allowed("send * FLAGS (\\\\Seen \\$NotJunk)\n"
+			"send * OK [PERMANENTFLAGS (\\\\Seen \\\\Flagged "
+			"\\$Junk)] ok\n",
+			0);
+	test_end();
+
+	test_begin("keywords refused: PERMANENTFLAGS ()");
+	keyword_allowed("send * OK [PERMANENTFLAGS ()] ok\n", 0);
+	test_end();
+
+	test_begin("keywords: no PERMANENTFLAGS, FLAGS decides");
+	keyword_allowed("send * FLAGS (\\\\Seen \\$NotJunk)\n", 1);
+	keyword_allowed("send * FLAGS (\\\\Seen \\\\Flagged)\n", 0);
+	keyword_allowed("", 0);
+	test_end();
+
+	test_begin("locate reports $NotJunk and $Junk; keywords set, cleared");
+	test_assert(
+	    fake_start(&f,
+		       TLS_LOGIN("UIDPLUS MOVE") SELECT_JUNK_ANY_KEYWORD
+		       "expect_tag UID SEARCH HEADER X-Ref t1\n"
+		       "send * SEARCH 5\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID FETCH 5 *\n"
+		       "send * 2 FETCH (UID 5 FLAGS (\\\\Seen "
+		       "\\$NOTJUNK \\$Junk) BODY[HEADER.FIELDS (X-Ref)] "
+		       "{11}\n"
+		       "sendraw X-Ref: t1\\r\\n)\\r\\n\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID STORE 5 +FLAGS.SILENT "
+		       "(\\$NotJunk)\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID STORE 5 -FLAGS.SILENT (\\$Junk)\n"
+		       "send $TAG OK done\n" LOGOUT,
+		       ENDPOINT_TLS, "good", NULL));
+	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);
+	if (s != NULL) {
+		test_assert(imap_locate(s, "Junk", &q, &found, &err) == 1);
+		test_assert(found.uid == 5 && found.seen && !found.flagged);
+		test_assert(found.not_junk && found.junk);
+		test_assert(imap_keyword_allowed(
+				s, "Junk", IMAP_KEYWORD_NOT_JUNK, &err) == 1);
+		test_assert(imap_keyword(s, "Junk", 5, IMAP_KEYWORD_NOT_JUNK,
+					 true, &err) == 0);
+		test_assert(imap_keyword(s, "Junk", 5, IMAP_KEYWORD_JUNK, false,
+					 &err) == 0);
+		/* Not atoms: refused before the wire. */
+		test_assert(imap_keyword(s, "Junk", 5, "a b", true, &err) ==
+			    -1);
+		test_assert(err.fail == HEARTH_FAIL_PERMANENT);
+		test_assert(imap_keyword(s, "Junk", 5, "\\Seen", true, &err) ==
+			    -1);
+		test_assert(imap_keyword(s, "Junk", 5, "x)\r\nA1 LOGOUT", true,
+					 &err) == -1);
+		test_assert(imap_keyword(s, "Junk", 5, "", true, &err) == -1);
+		imap_close(&s);
+	}
+	test_assert(fake_end(&f, &transcript) == 0);
+	test_assert(transcript != NULL && strstr(transcript, "a b") == NULL &&
+		    strstr(transcript, "Seen)") == NULL);
+	free(transcript);
+	test_end();
+
+	test_begin("locate: no keyword, neither reported");
+	test_assert(fake_start(&f,
+			       TLS_LOGIN("UIDPLUS") SELECT_INBOX
+			       "expect_tag UID SEARCH HEADER X-Ref t1\n"
+			       "send * SEARCH 9\n"
+			       "send $TAG OK done\n"
+			       "expect_tag UID FETCH 9 *\n"
+			       "send * 3 FETCH (UID 9 FLAGS (\\$NotJunkish "
+			       "\\$Forwarded) BODY[HEADER.FIELDS "
+			       "(X-Ref)] {11}\n"
+			       "sendraw X-Ref: t1\\r\\n)\\r\\n\n"
+			       "send $TAG OK done\n" LOGOUT,
+			       ENDPOINT_TLS, "good", NULL));
+	test_assert(imap_open(&f.ep, &f.cred, &f.limits, &s, &err) == 0);
+	if (s != NULL) {
+		test_assert(imap_locate(s, "INBOX", &q, &found, &err) == 1);
+		test_assert(found.uid == 9 && !found.seen);
+		test_assert(!found.not_junk && !found.junk);
+		imap_close(&s);
+	}
+	test_assert(fake_end(&f, NULL) == 0);
+	test_end();
+}
+
 int main(void)
 {
 	log_set_level(LOG_LEVEL_ERROR);
@@ -523,5 +669,6 @@ int main(void)
 	test_discovery();
 	test_commands();
 	test_noop();
+	test_keywords();
 	return test_exit();
 }

@@ -7,8 +7,10 @@
  * (the items done are kept), a SEND whose connection fails after the final
  * dot (a result marked uncertain, not a failure), the ENGAGE locate wait
  * (mail that arrives while the job looks is found; the budget is shared by
- * the job's items and bounded by the deadline), and secrets that never
- * show in a description.
+ * the job's items and bounded by the deadline), the rescue's $NotJunk
+ * (set in the spam folder before the move where PERMANENTFLAGS allow it;
+ * a message found in INBOX with it was rescued earlier), and secrets that
+ * never show in a description.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -375,21 +377,22 @@ struct engage_run {
 };
 
 /*
- * Run an ENGAGE of the items (X-Ref tokens) against a fake IMAP server
- * playing script; spam_folder NULL has the job discover folders.
+ * Run an ENGAGE of items against a fake IMAP server playing script;
+ * spam_folder NULL has the job discover folders. With transcript_r, what
+ * the job sent (free()).
  */
-static void run_engage(const char *script, const char *spam_folder,
-		       const char *const *tokens, size_t n_tokens,
-		       int locate_wait_msecs, int op_timeout_msecs,
-		       int64_t deadline_in_msecs, struct engage_run *er)
+static void run_engage_items(const char *script, const char *spam_folder,
+			     const struct job_engage_item *items, size_t n,
+			     int locate_wait_msecs, int op_timeout_msecs,
+			     int64_t deadline_in_msecs, struct engage_run *er,
+			     char **transcript_r)
 {
 	static uint64_t job_id = 30;
 	struct fake_server *fs = fake(script);
-	struct job_engage_item items[4] = {0};
 	struct job_engage job = {
 	    .spam_folder = spam_folder,
 	    .items = items,
-	    .n_items = n_tokens,
+	    .n_items = n,
 	    .op_timeout_msecs = op_timeout_msecs,
 	    .locate_wait_msecs = locate_wait_msecs,
 	};
@@ -399,15 +402,10 @@ static void run_engage(const char *script, const char *spam_folder,
 	memset(er, 0, sizeof(*er));
 	er->server = -1;
 	er->res = xcalloc(1, sizeof(*er->res));
-	test_assert(fs != NULL && n_tokens <= 4);
-	if (fs == NULL || n_tokens > 4) {
+	test_assert(fs != NULL);
+	if (fs == NULL) {
 		er->o.failed = true;
 		return;
-	}
-	for (size_t i = 0; i < n_tokens; i++) {
-		items[i].exchange_id = 100 + i;
-		items[i].query.token_header = "X-Ref";
-		items[i].query.token = tokens[i];
 	}
 	job.imap = fake_account(fake_server_port(fs));
 	start = net_now_msecs();
@@ -417,7 +415,28 @@ static void run_engage(const char *script, const char *spam_folder,
 	if (!er->o.failed &&
 	    job_engage_result_decode(er->o.result, er->res, &err) < 0)
 		er->o.failed = true;
-	er->server = fake_server_finish(&fs, 5000, NULL);
+	er->server = fake_server_finish(&fs, 5000, transcript_r);
+}
+
+/* An ENGAGE of items that only look for X-Ref tokens. */
+static void run_engage(const char *script, const char *spam_folder,
+		       const char *const *tokens, size_t n_tokens,
+		       int locate_wait_msecs, int op_timeout_msecs,
+		       int64_t deadline_in_msecs, struct engage_run *er)
+{
+	struct job_engage_item items[4] = {0};
+
+	test_assert(n_tokens <= 4);
+	if (n_tokens > 4)
+		n_tokens = 4;
+	for (size_t i = 0; i < n_tokens; i++) {
+		items[i].exchange_id = 100 + i;
+		items[i].query.token_header = "X-Ref";
+		items[i].query.token = tokens[i];
+	}
+	run_engage_items(script, spam_folder, items, n_tokens,
+			 locate_wait_msecs, op_timeout_msecs, deadline_in_msecs,
+			 er, NULL);
 }
 
 static void engage_run_free(struct engage_run *er)
@@ -510,6 +529,217 @@ static void test_locate_wait(void)
 	test_end();
 }
 
+/* --- ENGAGE: rescue with $NotJunk -------------------------------------- */
+
+/* Junk selected; its PERMANENTFLAGS are perm (script escapes). */
+#define SELECT_JUNK(perm)                                                      \
+	"expect_tag SELECT Junk\n"                                             \
+	"send * FLAGS (\\\\Seen \\\\Flagged \\\\Deleted \\$Junk)\n"            \
+	"send * OK [PERMANENTFLAGS (" perm ")] ok\n"                           \
+	"send * 1 EXISTS\n"                                                    \
+	"send * OK [UIDVALIDITY 3] ok\n"                                       \
+	"send $TAG OK [READ-WRITE] done\n"
+
+/* Dovecot's default: the system flags and \* (any keyword). */
+#define PERM_ALL                                                               \
+	"\\\\Answered \\\\Flagged \\\\Deleted \\\\Seen \\\\Draft \\\\\\*"
+#define PERM_SYSTEM "\\\\Answered \\\\Flagged \\\\Deleted \\\\Seen \\\\Draft"
+
+/* t1 is UID 4 with FLAGS (flags) */
+#define SEARCH_T1_FLAGS(flags)                                                 \
+	"expect_tag UID SEARCH HEADER X-Ref t1\n"                              \
+	"send * SEARCH 4\n"                                                    \
+	"send $TAG OK done\n"                                                  \
+	"expect_tag UID FETCH 4 *\n"                                           \
+	"send * 1 FETCH (UID 4 FLAGS (" flags ") BODY[HEADER.FIELDS "          \
+	"(X-Ref)] {11}\n"                                                      \
+	"sendraw X-Ref: t1\\r\\n)\\r\\n\n"                                     \
+	"send $TAG OK done\n"
+
+/* UID STORE +FLAGS / -FLAGS (op "+" or "-") (flag) on UID 4; reply */
+#define STORE_4_REPLY(op, flag, reply)                                         \
+	"expect_tag UID STORE 4 " op "FLAGS.SILENT (" flag ")\n" reply
+#define STORE_4(op, flag) STORE_4_REPLY(op, flag, "send $TAG OK done\n")
+
+/* Discovery finds INBOX alone: no spam folder. */
+#define LIST_INBOX_ALONE                                                       \
+	"expect_tag LIST \"\" *\n"                                             \
+	"send * LIST () \"/\" INBOX\n"                                         \
+	"send $TAG OK done\n"
+
+/* UID MOVE 4 to INBOX, where it becomes UID 9 (COPYUID). */
+#define MOVE_4_TO_9                                                            \
+	"expect_tag UID MOVE 4 INBOX\n"                                        \
+	"send * OK [COPYUID 3 4 9] moved\n"                                    \
+	"send * 1 EXPUNGE\n"                                                   \
+	"send $TAG OK done\n"
+
+/* In INBOX, \Seen on UID uid. */
+#define MARK_SEEN(uid)                                                         \
+	"expect_tag UID STORE " uid " +FLAGS.SILENT (\\\\Seen)\n"              \
+	"send $TAG OK done\n"
+
+static struct job_engage_item rescue_item(void)
+{
+	struct job_engage_item it = {
+	    .exchange_id = 61,
+	    .query = {.token_header = "X-Ref", .token = "t1"},
+	    .rescue = true,
+	    .mark_seen = true,
+	};
+	return it;
+}
+
+static void test_rescue_keyword(void)
+{
+	struct job_engage_item it = rescue_item();
+	struct engage_run er;
+	char *transcript = NULL;
+	const char *store, *move;
+
+	test_begin("rescue: $NotJunk set, $Junk cleared in Junk, then MOVE");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1") SELECT_JUNK(PERM_ALL)
+		SEARCH_T1_FLAGS("\\$Junk") STORE_4("+", "\\$NotJunk")
+		    STORE_4("-", "\\$Junk") MOVE_4_TO_9 SELECT("INBOX")
+			MARK_SEEN("9") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, &transcript);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(strcmp(er.res->items[0].folder, "Junk") == 0);
+	test_assert(er.res->items[0].rescued);
+	test_assert(er.res->items[0].uid == 9 && er.res->items[0].seen);
+	test_assert(er.res->items[0].fail == HEARTH_FAIL_NONE);
+	/* The keyword went to the UID in Junk, before the move. */
+	store = transcript != NULL ? strstr(transcript, "$NotJunk") : NULL;
+	move = transcript != NULL ? strstr(transcript, "UID MOVE") : NULL;
+	test_assert(store != NULL && move != NULL && store < move);
+	free(transcript);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("rescue: PERMANENTFLAGS without \\*: MOVE, no keyword");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1")
+		SELECT_JUNK(PERM_SYSTEM) SEARCH_T1_FLAGS("")
+		    MOVE_4_TO_9 SELECT("INBOX") MARK_SEEN("9") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, &transcript);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(er.res->items[0].rescued && er.res->items[0].uid == 9);
+	test_assert(transcript != NULL &&
+		    strstr(transcript, "-FLAGS") == NULL &&
+		    strstr(transcript, "$NotJunk") == NULL);
+	free(transcript);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("rescue: no PERMANENTFLAGS, no FLAGS: MOVE, no keyword");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1") SELECT("Junk")
+		SEARCH_T1_FLAGS("") MOVE_4_TO_9 SELECT("INBOX") MARK_SEEN("9")
+		    IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, &transcript);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->items[0].rescued && er.res->items[0].uid == 9);
+	test_assert(transcript != NULL &&
+		    strstr(transcript, "$NotJunk") == NULL);
+	free(transcript);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("rescue: $NotJunk already on it in Junk: just the MOVE");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1") SELECT_JUNK(PERM_ALL)
+		SEARCH_T1_FLAGS("\\$NotJunk") MOVE_4_TO_9 SELECT("INBOX")
+		    MARK_SEEN("9") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, NULL);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(er.res->items[0].rescued && er.res->items[0].uid == 9);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("rescue: a STORE of $NotJunk refused: MOVE all the same");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1") SELECT_JUNK(PERM_ALL)
+		SEARCH_T1_FLAGS("")
+		    STORE_4_REPLY("+", "\\$NotJunk", "send $TAG NO not today\n")
+			MOVE_4_TO_9 SELECT("INBOX") MARK_SEEN("9") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, NULL);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->items[0].rescued && er.res->items[0].uid == 9);
+	test_assert(er.res->items[0].fail == HEARTH_FAIL_NONE);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("rescue: session lost at the $NotJunk STORE: no MOVE");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_NONE("t1") SELECT_JUNK(PERM_ALL)
+		SEARCH_T1_FLAGS("") STORE_4_REPLY("+", "\\$NotJunk", "close\n"),
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, &transcript);
+	/* Nothing done: the whole job comes back to be retried. */
+	test_assert(er.o.failed && er.o.fail.fail == HEARTH_FAIL_RETRY);
+	test_assert(transcript != NULL && strstr(transcript, "MOVE") == NULL);
+	free(transcript);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("a look: in INBOX with $NotJunk is spam, rescued earlier");
+	it.mark_seen = false;
+	it.mark_flagged = true;
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_T1_FLAGS("\\\\Seen \\$NotJunk")
+		STORE_4("+", "\\\\Flagged") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, &transcript);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->n_items == 1);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_SPAM);
+	test_assert(strcmp(er.res->items[0].folder, "Junk") == 0);
+	test_assert(er.res->items[0].rescued);
+	test_assert(er.res->items[0].uid == 4);
+	test_assert(er.res->items[0].seen && er.res->items[0].flagged);
+	test_assert(transcript != NULL && strstr(transcript, "MOVE") == NULL);
+	free(transcript);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("a look: in INBOX without $NotJunk is inbox");
+	run_engage_items(
+	    IMAP_LOGIN SELECT("INBOX") SEARCH_T1_FLAGS("\\\\Seen \\$Forwarded")
+		STORE_4("+", "\\\\Flagged") IMAP_LOGOUT,
+	    "Junk", &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er, NULL);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_INBOX);
+	test_assert(strcmp(er.res->items[0].folder, "INBOX") == 0);
+	test_assert(!er.res->items[0].rescued);
+	test_assert(er.res->items[0].uid == 4);
+	engage_run_free(&er);
+	test_end();
+
+	test_begin("a look: $NotJunk in INBOX, no spam folder known: inbox");
+	run_engage_items(IMAP_LOGIN LIST_INBOX_ALONE SELECT("INBOX")
+			     SEARCH_T1_FLAGS("\\$NotJunk")
+				 STORE_4("+", "\\\\Flagged") IMAP_LOGOUT,
+			 NULL, &it, 1, 0, 5000 * SCALE, 30000 * SCALE, &er,
+			 NULL);
+	test_assert(!er.o.failed);
+	test_assert(er.server == 0);
+	test_assert(er.res->items[0].placement == JOB_PLACEMENT_INBOX);
+	test_assert(!er.res->items[0].rescued);
+	engage_run_free(&er);
+	test_end();
+}
+
 static void test_partial(void)
 {
 	/* The first item is found in INBOX and marked; then the server
@@ -583,6 +813,7 @@ int main(void)
 	test_partial();
 	test_send_uncertain();
 	test_locate_wait();
+	test_rescue_keyword();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;
