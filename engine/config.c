@@ -31,6 +31,7 @@ enum config_kind {
 	CONFIG_COUNT,	 /* unsigned */
 	CONFIG_INT,	 /* int */
 	CONFIG_SECS,	 /* int msecs: seconds in the file */
+	CONFIG_PERCENT,	 /* unsigned: a whole percent */
 	CONFIG_WORD,	 /* char *: one of words */
 	CONFIG_WINDOW,	 /* window_start, window_end */
 	CONFIG_ZONE,	 /* char *: UTC or a tz database name */
@@ -56,7 +57,7 @@ static const char *const config_levels[] = {"debug", "info", "warn", "error",
 					    NULL};
 
 static const char *const config_sections[] = {
-    "store", "vault", "network", "warmup", "content", "log", NULL,
+    "store", "vault", "network", "warmup", "content", "readiness", "log", NULL,
 };
 
 #define KEY(sec, name, kind, field, min, max, words)                           \
@@ -88,6 +89,23 @@ static const struct config_key config_keys[] = {
     KEY("warmup", "token_header", CONFIG_HEADER, token_header, 0, 0, NULL),
     KEY("content", "seeds", CONFIG_PATH, seeds_dir, 0, 0, NULL),
     KEY("content", "language", CONFIG_LANG, language, 0, 0, NULL),
+    KEY("readiness", "window_days", CONFIG_COUNT, readiness_window_days, 1, 90,
+	NULL),
+    KEY("readiness", "min_inbox", CONFIG_PERCENT, readiness_min_inbox_pct, 50,
+	100, NULL),
+    KEY("readiness", "min_measured", CONFIG_COUNT, readiness_min_measured, 1,
+	10000, NULL),
+    KEY("readiness", "max_spam", CONFIG_PERCENT, readiness_max_spam_pct, 0, 100,
+	NULL),
+    KEY("readiness", "max_bounce", CONFIG_PERCENT, readiness_max_bounce_pct, 0,
+	100, NULL),
+    KEY("readiness", "auth_clear_days", CONFIG_COUNT, readiness_auth_clear_days,
+	0, 30, NULL),
+    KEY("readiness", "cold_min", CONFIG_COUNT, readiness_cold_min, 1, 500,
+	NULL),
+    /* at least cold_min: checked once the file is read */
+    KEY("readiness", "cold_max", CONFIG_COUNT, readiness_cold_max, 1, 1000,
+	NULL),
     KEY("log", "level", CONFIG_WORD, log_level, 0, 0, config_levels),
 };
 
@@ -173,7 +191,8 @@ static bool config_check_section(struct config_parser *p, const char *s,
 
 		config_fail(p,
 			    "unknown section [%s] (sections: [store], "
-			    "[vault], [network], [warmup], [content], [log])",
+			    "[vault], [network], [warmup], [content], "
+			    "[readiness], [log])",
 			    config_show(name, buf, sizeof(buf)));
 		free(name);
 		return false;
@@ -302,7 +321,9 @@ static void config_set_str(struct config *cfg, const struct config_key *k,
 static int config_number(struct config_parser *p, const struct config_key *k,
 			 const char *value, long *v_r)
 {
-	const char *unit = k->kind == CONFIG_SECS ? "seconds, " : "";
+	const char *unit = k->kind == CONFIG_SECS      ? "seconds, "
+			   : k->kind == CONFIG_PERCENT ? "percent, "
+						       : "";
 	char buf[CONFIG_SHOW_BYTES + 8];
 	const char *s = value;
 	long v = 0;
@@ -496,11 +517,12 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 		config_set_str(cfg, k, value);
 		return 1;
 	case CONFIG_COUNT:
+	case CONFIG_PERCENT:
 	case CONFIG_INT:
 	case CONFIG_SECS:
 		if (!config_number(p, k, value, &v))
 			return 0;
-		if (k->kind == CONFIG_COUNT)
+		if (k->kind == CONFIG_COUNT || k->kind == CONFIG_PERCENT)
 			*(unsigned *)((char *)cfg + k->offset) = (unsigned)v;
 		else if (k->kind == CONFIG_INT)
 			*(int *)((char *)cfg + k->offset) = (int)v;
@@ -584,7 +606,8 @@ static int config_handler(void *user, const char *section, const char *name,
 		return config_fail(p,
 				   "'%s' is outside any section (put it "
 				   "under [store], [vault], [network], "
-				   "[warmup], [content] or [log])",
+				   "[warmup], [content], [readiness] or "
+				   "[log])",
 				   config_show(name, buf, sizeof(buf)));
 	k = config_key_find(section, name);
 	if (k == NULL)
@@ -666,6 +689,14 @@ static struct config *config_new(void)
 	cfg->op_timeout_msecs = 30 * 1000;
 	cfg->job_deadline_msecs = 120 * 1000;
 	cfg->retention_days = 7;
+	cfg->readiness_window_days = 7;
+	cfg->readiness_min_inbox_pct = 90;
+	cfg->readiness_min_measured = 20;
+	cfg->readiness_max_spam_pct = 5;
+	cfg->readiness_max_bounce_pct = 3;
+	cfg->readiness_auth_clear_days = 3;
+	cfg->readiness_cold_min = 30;
+	cfg->readiness_cold_max = 50;
 	return cfg;
 }
 
@@ -705,6 +736,16 @@ int config_parse(const char *name, const char *data, size_t len,
 			    "timeout (%d s)",
 			    p.cfg->job_deadline_msecs / 1000,
 			    p.cfg->op_timeout_msecs / 1000);
+		goto fail;
+	}
+	if (p.cfg->readiness_cold_max < p.cfg->readiness_cold_min) {
+		line = config_seen_line(&p, "cold_max");
+		p.lineno = line != 0 ? line : config_seen_line(&p, "cold_min");
+		config_fail(&p,
+			    "[readiness] cold_max (%u) is less than cold_min "
+			    "(%u)",
+			    p.cfg->readiness_cold_max,
+			    p.cfg->readiness_cold_min);
 		goto fail;
 	}
 	config_defaults(p.cfg);

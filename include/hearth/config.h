@@ -83,6 +83,20 @@ struct config {
 	/* [content] seeds, default HEARTH_SEEDS_DEFAULT (build-time) */
 	char *seeds_dir;
 	char *language; /* [content] language, default "en" */
+	/*
+	 * [readiness]: the rule of include/hearth/readiness.h, percents as
+	 * whole numbers (90 = 0.90); the report copies them into struct
+	 * readiness_rules.
+	 */
+	unsigned readiness_window_days;	    /* window_days, 7, 1..90 */
+	unsigned readiness_min_inbox_pct;   /* min_inbox, 90, 50..100 */
+	unsigned readiness_min_measured;    /* min_measured, 20, 1..10000 */
+	unsigned readiness_max_spam_pct;    /* max_spam, 5, 0..100 */
+	unsigned readiness_max_bounce_pct;  /* max_bounce, 3, 0..100 */
+	unsigned readiness_auth_clear_days; /* auth_clear_days, 3, 0..30 */
+	unsigned readiness_cold_min;	    /* cold_min, 30, 1..500 */
+	/* cold_max, 50, cold_min..1000 */
+	unsigned readiness_cold_max;
 	char
 	    *log_level; /* [log] level, default "info"; debug info warn error */
 };

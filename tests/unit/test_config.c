@@ -117,6 +117,14 @@ static void test_defaults(void)
 	test_assert(cfg->seeds_dir != NULL && cfg->seeds_dir[0] != '\0');
 	test_assert(str_is(cfg->language, "en"));
 	test_assert(str_is(cfg->log_level, "info"));
+	test_assert(cfg->readiness_window_days == 7);
+	test_assert(cfg->readiness_min_inbox_pct == 90);
+	test_assert(cfg->readiness_min_measured == 20);
+	test_assert(cfg->readiness_max_spam_pct == 5);
+	test_assert(cfg->readiness_max_bounce_pct == 3);
+	test_assert(cfg->readiness_auth_clear_days == 3);
+	test_assert(cfg->readiness_cold_min == 30);
+	test_assert(cfg->readiness_cold_max == 50);
 	config_free(&cfg);
 	test_assert(cfg == NULL);
 	config_free(&cfg);
@@ -199,6 +207,15 @@ static const char full[] =
 	"[content]\n"
 	"seeds = /usr/share/hearth/seeds\n"
 	"language = de\n"
+	"[readiness]\n"
+	"window_days = 14\n"
+	"min_inbox = 85\n"
+	"min_measured = 40\n"
+	"max_spam = 4\n"
+	"max_bounce = 2\n"
+	"auth_clear_days = 5\n"
+	"cold_min = 20\n"
+	"cold_max = 60\n"
 	"[log]\n"
 	"level = debug\n";
 /* clang-format on */
@@ -241,6 +258,52 @@ static void test_every_key(void)
 	test_assert(str_is(cfg->seeds_dir, "/usr/share/hearth/seeds"));
 	test_assert(str_is(cfg->language, "de"));
 	test_assert(str_is(cfg->log_level, "debug"));
+	test_assert(cfg->readiness_window_days == 14);
+	test_assert(cfg->readiness_min_inbox_pct == 85);
+	test_assert(cfg->readiness_min_measured == 40);
+	test_assert(cfg->readiness_max_spam_pct == 4);
+	test_assert(cfg->readiness_max_bounce_pct == 2);
+	test_assert(cfg->readiness_auth_clear_days == 5);
+	test_assert(cfg->readiness_cold_min == 20);
+	test_assert(cfg->readiness_cold_max == 60);
+	config_free(&cfg);
+	test_end();
+}
+
+static void test_readiness(void)
+{
+	struct config *cfg = NULL;
+	struct hearth_err err = {0};
+
+	test_begin("config: [readiness] bounds, cold_min up to cold_max");
+	clean_env();
+	/* the ends of every range */
+	test_assert(parse("[readiness]\nwindow_days = 90\nmin_inbox = 50\n"
+			  "min_measured = 10000\nmax_spam = 0\n"
+			  "max_bounce = 100\nauth_clear_days = 0\n"
+			  "cold_min = 500\ncold_max = 1000\n",
+			  &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->readiness_window_days == 90 &&
+		    cfg->readiness_min_inbox_pct == 50 &&
+		    cfg->readiness_min_measured == 10000 &&
+		    cfg->readiness_max_spam_pct == 0 &&
+		    cfg->readiness_max_bounce_pct == 100 &&
+		    cfg->readiness_auth_clear_days == 0 &&
+		    cfg->readiness_cold_min == 500 &&
+		    cfg->readiness_cold_max == 1000);
+	config_free(&cfg);
+	test_assert(parse("[readiness]\nwindow_days = 1\nmin_inbox = 100\n"
+			  "min_measured = 1\ncold_min = 1\ncold_max = 1\n",
+			  &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->readiness_window_days == 1 &&
+		    cfg->readiness_min_inbox_pct == 100 &&
+		    cfg->readiness_cold_min == 1 &&
+		    cfg->readiness_cold_max == 1);
+	config_free(&cfg);
+	/* cold_min alone may rise to the default cold_max */
+	test_assert(parse("[readiness]\ncold_min = 50\n", &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->readiness_cold_min == 50 &&
+		    cfg->readiness_cold_max == 50);
 	config_free(&cfg);
 	test_end();
 }
@@ -316,6 +379,37 @@ static const struct bad_case bad_cases[] = {
      "t.conf:2: [network] workers: 99999999999999999999999 is out of"},
     {"[network]\ntimeout = 0\n", "t.conf:2: [network] timeout: 0 is out of"},
     {"[network]\njob_deadline = 3601\n", "t.conf:2: [network] job_deadline: "},
+    {"[readiness]\nmin_inbox = 49\n",
+     "t.conf:2: [readiness] min_inbox: 49 is out of range (allowed: percent, "
+     "50 to 100)"},
+    {"[readiness]\nmax_spam = 101\n",
+     "t.conf:2: [readiness] max_spam: 101 is out of range (allowed: percent, "
+     "0 to 100)"},
+    {"[readiness]\nmax_bounce = 3%\n",
+     "t.conf:2: [readiness] max_bounce: '3%' is not a whole number (allowed: "
+     "percent, 0 to 100)"},
+    {"[readiness]\nwindow_days = 0\n",
+     "t.conf:2: [readiness] window_days: 0 is out of range (allowed: 1 to "
+     "90)"},
+    {"[readiness]\nwindow_days = 91\n", "t.conf:2: [readiness] window_days: "},
+    {"[readiness]\nmin_measured = 10001\n",
+     "t.conf:2: [readiness] min_measured: 10001 is out of"},
+    {"[readiness]\nauth_clear_days = 31\n",
+     "t.conf:2: [readiness] auth_clear_days: 31 is out of"},
+    {"[readiness]\ncold_min = 0\n", "t.conf:2: [readiness] cold_min: 0 is"},
+    {"[readiness]\ncold_min = 501\n", "t.conf:2: [readiness] cold_min: 501"},
+    {"[readiness]\ncold_max = 1001\n", "t.conf:2: [readiness] cold_max: 10"},
+    {"[readiness]\ncold_min = 40\ncold_max = 35\n",
+     "t.conf:3: [readiness] cold_max (35) is less than cold_min (40)"},
+    {"[readiness]\n\ncold_min = 60\n",
+     "t.conf:3: [readiness] cold_max (50) is less than cold_min (60)"},
+    {"[readiness]\nmin_spam = 1\n",
+     "t.conf:2: unknown key 'min_spam' in [readiness] (keys: window_days, "
+     "min_inbox, min_measured, max_spam, max_bounce, auth_clear_days, "
+     "cold_min, cold_max)"},
+    {"[readyness]\n",
+     "t.conf:1: unknown section [readyness] (sections: [store], [vault], "
+     "[network], [warmup], [content], [readiness], [log])"},
     {"[warmup]\nretention_days = 366\n",
      "t.conf:2: [warmup] retention_days: 366 is out of range (allowed: 0 "
      "to 365)"},
@@ -691,6 +785,7 @@ int main(void)
 	test_defaults();
 	test_data_dir();
 	test_every_key();
+	test_readiness();
 	test_syntax_accepted();
 	test_errors();
 	test_timezone();
