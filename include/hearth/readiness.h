@@ -24,7 +24,9 @@
  *   warming   anything else (the ramp still running, or too few messages
  *             measured to say).
  * A failing deliverability check (SPF, DKIM, DMARC, blacklists: a later
- * issue) will hold a verdict below ready through `checks_failed`.
+ * issue) holds a would-be-ready inbox at warming through `checks_failed`,
+ * with no cold volume recommended: cold mail from a domain that fails them
+ * would hurt it.
  *
  * Score 0-100: 40 points for inbox share over the window (scaled from 0.5
  * to 1.0: below 0.5 gives 0), 20 for the ramp's progress (step / days),
