@@ -14,7 +14,7 @@ out=$("$hearth" version --help); assert_match "$out" 'usage: hearth version' "co
 err=$("$hearth" frobnicate 2>&1); assert_eq 64 $? "unknown command is EX_USAGE"
 assert_match "$err" "'frobnicate' is not a command" "unknown command is named"
 "$hearth" --bogus >/dev/null 2>&1; assert_eq 64 $? "unknown option is EX_USAGE"
-for c in init pool client inbox seeds run simulate status; do
+for c in init pool client inbox seeds run simulate status report; do
 	out=$("$hearth" $c --help); assert_eq 0 $? "$c --help exits 0"
 	assert_match "$out" "usage: hearth $c" "$c --help prints its usage"
 done

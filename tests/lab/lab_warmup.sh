@@ -303,6 +303,57 @@ assert_eq 0 $? "status --json (the simulated day) parses"
 assert_match "$(hc "$conf" status --day 2026-12-11)" 'pool agency +day 2026-12-11' \
 	"status prints the pool"
 
+# ---- the readiness report: as of the last simulated day (not the real
+# clock's, which may be past it), the window being the whole week ----
+last=$(date -u -d "$start +$((days - 1)) days" +%Y-%m-%d)
+schema=$(cd "$(dirname "$0")/../.." && pwd)/docs/report.schema.json
+hc "$conf" report --format json --as-of "$last" -o "$a/report.json"
+assert_eq 0 $? "report --format json exits 0"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	assert_eq "" "$(python3 -c 'import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+for e in list(v.iter_errors(json.load(open(sys.argv[2]))))[:5]:
+    print("/".join(map(str, e.path)) + ": " + e.message)' "$schema" "$a/report.json" 2>&1)" \
+		"the report validates against docs/report.schema.json"
+else
+	echo "        note: python3-jsonschema is not installed (tools/setup): the report is not validated"
+fi
+win="r.day BETWEEN date('$last', '-$((days - 1)) days') AND '$last'"
+assert_eq "$(q "SELECT group_concat(x, ' ') FROM (SELECT i.address || ':' ||
+	sum(r.inbox) || '/' || sum(r.spam) || '/' || sum(r.inbox + r.spam +
+	r.other + r.missing) || '/' || sum(r.sent) AS x FROM inboxes i
+	JOIN ramp_days r ON r.inbox_id = i.id AND $win GROUP BY i.id
+	ORDER BY i.address)")" "$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join("%s:%d/%d/%d/%d" % (i["address"], w["inbox"], w["spam"],
+    w["measured"], w["sent"]) for i in sorted(d["inboxes"],
+    key=lambda i: i["address"]) for w in [i["window"]]))' "$a/report.json" 2>&1)" \
+	"the report's window figures are the ramp day rows' (inbox/spam/measured/sent)"
+got=$(python3 -c 'import json, sys
+d, cold = json.load(open(sys.argv[1])), sys.argv[2]
+bad = []
+for i in d["inboxes"]:
+    w, r = i["window"], i["ramp"]
+    if i["domain"] == cold:
+        if i["verdict"] == "ready" or w["spam_share"] != 1 or w["measured"] == 0:
+            bad.append("cold %s: %s, spam share %s" % (i["address"], i["verdict"], w["spam_share"]))
+    elif not (i["verdict"] == "warming" and w["inbox_share"] == 1 and
+              w["spam"] == 0 and w["measured"] > 0 and r["step"] == 6 and
+              r["days"] in (21, 28) and not r["complete"] and
+              0 < i["score"] <= 100 and i["reasons"]):
+        bad.append("warm %s: %s %s %s" % (i["address"], i["verdict"], w, r))
+s = d["summary"]
+print(d["as_of"], s["inboxes"], s["ready"], len(d["clients"]), bad)' "$a/report.json" $cold 2>&1)
+assert_eq "$last 12 0 4 []" "$got" \
+	"report: as of $last, 12 inboxes, none ready; the cold domain's all in spam, the warm ones all inbox, warming at step 6"
+hc "$conf" report --format json --as-of "$last" --client brightpath >"$a/report-bp.json"
+assert_eq "brightpath 2" "$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["scope"]["client"], len(d["inboxes"]))' "$a/report-bp.json" 2>&1)" \
+	"report --client brightpath: its two inboxes"
+assert_eq "" "$(grep -ioE 'acme|northwind' "$a/report-bp.json" | sort -u | tr '\n' ' ')" \
+	"and no other client's name, address or domain"
+
 phase "checked"
 
 # ---- the same seed, the same plan: a second install enrolled identically ----

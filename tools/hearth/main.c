@@ -33,6 +33,8 @@ static const struct command commands[] = {
      cmd_simulate},
     {"status", "today's plan and progress, failures, paused inboxes",
      cmd_status},
+    {"report", "readiness for cold outreach per inbox, domain and client",
+     cmd_report},
     {"seeds", "check the content corpus or render sample messages", cmd_seeds},
     {"version", "print the version and exit", cmd_version},
 };
