@@ -35,7 +35,7 @@ clients=500
 domains=3000
 
 t0=$(date +%s.%N)
-sqlite3 "$db" <<-EOF
+sqlite3 "$db" >/dev/null <<-EOF
 	PRAGMA journal_mode = WAL;
 	BEGIN;
 	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $clients)
