@@ -220,7 +220,9 @@ static void say_ramp(struct readiness_text *t, const struct readiness_input *in)
 		say(t, "The ramp is complete (%u %s).", in->ramp_days,
 		    plural(in->ramp_days, "day", "days"));
 	else
-		say(t, "The ramp is at day %u of %u.", in->step, in->ramp_days);
+		/* step 0 is the ramp's first day */
+		say(t, "The ramp is at day %u of %u.", in->step + 1,
+		    in->ramp_days);
 }
 
 static void say_spam(struct readiness_text *t, const struct readiness_window *w,

@@ -205,7 +205,7 @@ static void test_ramp(void)
 	h.in.step = 12;
 	test_assert(assess(&h) == 0);
 	test_assert(h.res.verdict == READINESS_WARMING);
-	test_assert(first_reason(&h.res, "The ramp is at day 12 of 21."));
+	test_assert(first_reason(&h.res, "The ramp is at day 13 of 21."));
 	/* past half the ramp: a trickle */
 	test_assert(h.res.cold_per_day == 5);
 	test_assert(has_reason(&h.res, "Up to 5 cold emails a day for now."));
@@ -531,7 +531,7 @@ static void test_no_days(void)
 	test_assert(h.res.score == 11); /* 20 * 12 / 21 */
 	test_assert(h.res.measured == 0 && h.res.inbox_share == 0 &&
 		    h.res.spam_share == 0 && h.res.bounce_share == 0);
-	test_assert(first_reason(&h.res, "The ramp is at day 12 of 21."));
+	test_assert(first_reason(&h.res, "The ramp is at day 13 of 21."));
 	test_assert(has_reason(&h.res, "No messages measured in the last 7 "
 				       "days; 20 are needed to judge."));
 	hist_init(&h, 0, 21);
