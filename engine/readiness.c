@@ -36,6 +36,11 @@ struct readiness_text {
 	bool said_auth, said_checks;
 };
 
+bool readiness_ramp_complete(const struct readiness_input *in)
+{
+	return (uint64_t)in->step + 1 >= in->ramp_days;
+}
+
 void readiness_rules_default(struct readiness_rules *rules)
 {
 	if (rules == NULL)
@@ -216,7 +221,7 @@ static void say_ramp(struct readiness_text *t, const struct readiness_input *in)
 	if (t->said_ramp)
 		return;
 	t->said_ramp = true;
-	if (in->step >= in->ramp_days)
+	if (readiness_ramp_complete(in))
 		say(t, "The ramp is complete (%u %s).", in->ramp_days,
 		    plural(in->ramp_days, "day", "days"));
 	else
@@ -366,7 +371,7 @@ static int readiness_score(const struct readiness_rules *rules,
 		s += 40 * clamp01((out->inbox_share - 0.5) / 0.5);
 	s += 20 * (in->ramp_days == 0
 		       ? 1
-		       : clamp01((double)in->step / in->ramp_days));
+		       : clamp01((double)(in->step + 1) / in->ramp_days));
 	s += 15 * (rules->min_measured == 0
 		       ? 1
 		       : clamp01((double)out->measured / rules->min_measured));
@@ -430,7 +435,7 @@ int readiness_assess(const struct readiness_rules *rules,
 	memset(out, 0, sizeof(*out));
 	readiness_sum(rules, in, out, &w);
 
-	complete = in->step >= in->ramp_days;
+	complete = readiness_ramp_complete(in);
 	enough = out->measured >= rules->min_measured;
 	spam_high = out->measured > 0 &&
 		    out->spam_share > rules->max_spam_share + READINESS_EPSILON;

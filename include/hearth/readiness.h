@@ -8,7 +8,8 @@
  * never measured counts as missing, never as inbox.
  *
  * The default rule (readiness_rules_default; the README documents it):
- *   ready     the ramp is complete (step >= the profile's days), and over
+ *   ready     the ramp is complete (its last day reached: step + 1 >= the
+ *             profile's days; step 0 is its first day), and over
  *             the last window_days days: at least min_measured placements
  *             measured, inbox share (inbox / (inbox + spam + other +
  *             missing)) >= min_inbox_share, spam share <= max_spam_share,
@@ -29,7 +30,8 @@
  * would hurt it.
  *
  * Score 0-100: 40 points for inbox share over the window (scaled from 0.5
- * to 1.0: below 0.5 gives 0), 20 for the ramp's progress (step / days),
+ * to 1.0: below 0.5 gives 0), 20 for the ramp's progress ((step + 1) /
+ * days),
  * 15 for having min_measured measured placements (scaled), 10 for no spam
  * in the window's last 3 days, 10 for bounces under max_bounce_share, 5
  * for no auth failure in auth_clear_days; a paused inbox scores at most 20.
@@ -89,7 +91,7 @@ struct readiness_input {
 	bool paused;	    /* the inbox is paused or removed */
 	const char *reason; /* why, when paused; may be NULL */
 	unsigned ramp_days; /* the profile's days (the ramp is complete at
-			       step >= ramp_days) */
+			       step + 1 >= ramp_days) */
 	unsigned step;	    /* the ramp's latest step */
 	int64_t today;	    /* day index the assessment is made for; the
 			       window is the window_days days up to it */
@@ -111,6 +113,9 @@ struct readiness_result {
 };
 
 void readiness_rules_default(struct readiness_rules *rules);
+
+/* Has the ramp reached its last day (step + 1 >= ramp_days)? */
+bool readiness_ramp_complete(const struct readiness_input *in);
 
 /* Assess one inbox. 0, or -1 when an argument is NULL. */
 int readiness_assess(const struct readiness_rules *rules,

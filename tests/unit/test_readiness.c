@@ -209,14 +209,16 @@ static void test_ramp(void)
 	/* past half the ramp: a trickle */
 	test_assert(h.res.cold_per_day == 5);
 	test_assert(has_reason(&h.res, "Up to 5 cold emails a day for now."));
-	/* 40 * 0.92 + 20 * 12 / 21 + 15 + 10 + 10 + 5 = 88.2 */
-	test_assert(h.res.score == 88);
+	/* 40 * 0.92 + 20 * 13 / 21 + 15 + 10 + 10 + 5 = 89.2 */
+	test_assert(h.res.score == 89);
 	/* under half: none */
 	h.in.step = 10;
 	test_assert(assess(&h) == 0 && h.res.verdict == READINESS_WARMING);
 	test_assert(h.res.cold_per_day == 0);
-	h.in.step = 20;
+	h.in.step = 19;
 	test_assert(assess(&h) == 0 && h.res.verdict == READINESS_WARMING);
+	h.in.step = 20; /* its last day reached: complete */
+	test_assert(assess(&h) == 0 && h.res.verdict == READINESS_READY);
 	h.in.step = 22; /* past the end is complete */
 	test_assert(assess(&h) == 0 && h.res.verdict == READINESS_READY);
 	test_end();
@@ -528,15 +530,15 @@ static void test_no_days(void)
 	hist_init(&h, 12, 21);
 	test_assert(assess(&h) == 0);
 	test_assert(h.res.verdict == READINESS_WARMING);
-	test_assert(h.res.score == 11); /* 20 * 12 / 21 */
+	test_assert(h.res.score == 12); /* 20 * 13 / 21 */
 	test_assert(h.res.measured == 0 && h.res.inbox_share == 0 &&
 		    h.res.spam_share == 0 && h.res.bounce_share == 0);
 	test_assert(first_reason(&h.res, "The ramp is at day 13 of 21."));
 	test_assert(has_reason(&h.res, "No messages measured in the last 7 "
 				       "days; 20 are needed to judge."));
 	hist_init(&h, 0, 21);
-	test_assert(assess(&h) == 0 && h.res.score == 0 &&
-		    h.res.cold_per_day == 0);
+	test_assert(assess(&h) == 0 && h.res.score == 1 &&
+		    h.res.cold_per_day == 0); /* 20 * 1 / 21 */
 	hist_init(&h, 21, 21);
 	test_assert(assess(&h) == 0);
 	test_assert(h.res.verdict == READINESS_WARMING && h.res.score == 20);
@@ -589,7 +591,7 @@ static void test_rollup(void)
 	cold += h.res.cold_per_day;
 	score_sum += h.res.score;
 
-	hist_init(&h, 12, 21); /* warming, 11, 5 cold, nothing measured */
+	hist_init(&h, 12, 21); /* warming, 12, 5 cold, nothing measured */
 	test_assert(assess(&h) == 0 && h.res.verdict == READINESS_WARMING);
 	readiness_rollup_add(&r, &h.res);
 	score_sum += h.res.score;
@@ -634,7 +636,7 @@ static void test_rollup(void)
 	test_assert(r.cold_per_day == cold && cold == 89);
 	test_assert(r.score_sum == score_sum);
 	/* 97 + 11 + 85 + 20 + 97 = 310: 62 */
-	test_assert(score_sum == 310 && r.score == 62);
+	test_assert(score_sum == 311 && r.score == 62);
 	/* rounded half up: (97 + 12) / 2 = 54.5 -> 55 */
 	memset(&r, 0, sizeof(r));
 	h.res.score = 97;

@@ -433,9 +433,10 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 	    "provider", in->provider, "state", in->state, "state_reason",
 	    cli_json_str(reason), "ramp_profile", in->ramp_profile, "ramp",
 	    "step", (int)step, "days", (int)ramp_days, "complete",
-	    step >= ramp_days, "verdict", readiness_verdict_name(res->verdict),
-	    "score", res->score, "cold_per_day", (int)res->cold_per_day,
-	    "reasons", jreasons, "window", jwindow, "history", jhistory);
+	    (uint64_t)step + 1 >= ramp_days, "verdict",
+	    readiness_verdict_name(res->verdict), "score", res->score,
+	    "cold_per_day", (int)res->cold_per_day, "reasons", jreasons,
+	    "window", jwindow, "history", jhistory);
 	if (o == NULL) {
 		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
 			       "%s: cannot build the report entry",
