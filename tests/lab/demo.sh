@@ -38,5 +38,15 @@ cold_spam=$(sqlite3 "$db" "select count(*) from exchanges x join inboxes i on i.
 	where (i.address like '%@acme-outreach.test' or i.address like '%@northwind-team.test')
 	and x.placement = 'spam' and x.rescued = 1")
 [ "$cold_spam" -gt 0 ]; assert_eq 0 $? "the cold domains' mail was found in spam and rescued ($cold_spam)"
+# the lab's reputation model: the cold domains' placement rose
+share() { # first|last: the cold inboxes' inbox share on that simulated day
+	sqlite3 "$db" "select coalesce(100 * sum(r.inbox) / max(1, sum(r.inbox + r.spam + r.other + r.missing)), 0)
+		from ramp_days r join inboxes i on i.id = r.inbox_id
+		where (i.address like '%@acme-outreach.test' or i.address like '%@northwind-team.test')
+		and r.day = (select $1(day) from ramp_days where sent > 0)"
+}
+s1=$(share min) s2=$(share max)
+[ "$s2" -gt "$s1" ]; assert_eq 0 $? "the cold domains' inbox placement rose ($s1% on day 1, $s2% on the last day)"
+assert_match "$out" "reputation" "the demo shows the domains' reputation"
 assert_eq "" "$(pgrep -af "$dir" || true)" "nothing of the demo is left running"
 assert_done
