@@ -15,7 +15,8 @@
  *
  * The model, per sender domain (the envelope sender's domain):
  *  - a domain listed in DIR/cold-domains when first seen starts with
- *    reputation 0.2, any other domain with 0.9;
+ *    reputation 0.2, any other domain with 1 (an established domain: its
+ *    mail lands in the inbox unless it spikes);
  *  - each message is junk with probability 1 - reputation, drawn from a
  *    splitmix64 generator seeded with --seed (its state is saved, so a lab
  *    with the same seed and the same mail files the same messages);
@@ -28,7 +29,7 @@
  *  - -0.05 once a day when it sends more than twice its previous day's
  *    count (a spike; not when the previous day had no mail). A day is the
  *    policy's own clock: UTC days of --day-seconds seconds (default 86400);
- *  - reputation is clamped to [0.05, 0.99].
+ *  - reputation is clamped to [0.05, 1].
  * Mail with the null sender is answered DUNNO and not counted.
  *
  * State file: a comment line, `rng STATE`, then one line per domain:
@@ -93,7 +94,7 @@ static double draw(void)
 
 static double clamp(double r)
 {
-	return r < 0.05 ? 0.05 : r > 0.99 ? 0.99 : r;
+	return r < 0.05 ? 0.05 : r > 1.0 ? 1.0 : r;
 }
 
 static void lower(char *s)
@@ -134,7 +135,7 @@ static int find_domain(const char *name, int create)
 		return -1;
 	memset(&domains[ndomains], 0, sizeof domains[0]);
 	strcpy(domains[ndomains].name, name);
-	domains[ndomains].rep = is_cold(name) ? 0.2 : 0.9;
+	domains[ndomains].rep = is_cold(name) ? 0.2 : 1.0;
 	return ndomains++;
 }
 
