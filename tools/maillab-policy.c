@@ -29,6 +29,8 @@
  *  - -0.05 once a day when it sends more than twice its previous day's
  *    count (a spike; not when the previous day had no mail). A day is the
  *    policy's own clock: UTC days of --day-seconds seconds (default 86400);
+ *  - -0.1 for each bounce: mail to a user a lab domain does not have (asked
+ *    at RCPT, before Postfix refuses it);
  *  - reputation is clamped to [0.05, 1].
  * Mail with the null sender is answered DUNNO and not counted.
  *
@@ -59,6 +61,7 @@ struct domain {
 	char name[256];
 	double rep;
 	long msgs, junk, ham, replies, spikes;
+	long bounces; /* in memory only: the state file keeps the reputation */
 	long day, day_count, prev_count;
 };
 
@@ -101,6 +104,24 @@ static void lower(char *s)
 {
 	for (; *s; s++)
 		*s = (char)tolower((unsigned char)*s);
+}
+
+/* Is word (lower case) the first field of a line of the file at path? */
+static int file_has_word(const char *path, const char *word_wanted)
+{
+	FILE *f = fopen(path, "r");
+	char line[512], word[300];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f))
+		if (sscanf(line, "%299s", word) == 1) {
+			lower(word);
+			found = strcmp(word, word_wanted) == 0;
+		}
+	fclose(f);
+	return found;
 }
 
 static int is_cold(const char *name)
@@ -230,6 +251,7 @@ static const char *decide(char *attrs)
 {
 	char *line, *save = NULL;
 	char sender[256] = "", recipient[256] = "", request[64] = "";
+	char state[32] = "";
 	char sdom[256], rdom[256];
 	int i, j;
 	long today;
@@ -244,6 +266,8 @@ static const char *decide(char *attrs)
 			snprintf(sender, sizeof sender, "%s", line + 7);
 		else if (strncmp(line, "recipient=", 10) == 0)
 			snprintf(recipient, sizeof recipient, "%s", line + 10);
+		else if (strncmp(line, "protocol_state=", 15) == 0)
+			snprintf(state, sizeof state, "%s", line + 15);
 		else if (strncmp(line, "domain=", 7) == 0)
 			snprintf(sender, sizeof sender, "x@%s", line + 7);
 	}
@@ -263,6 +287,28 @@ static const char *decide(char *attrs)
 	if (!sdom[0] || (i = find_domain(sdom, 1)) < 0)
 		return "action=DUNNO";
 	addr_domain(recipient, rdom, sizeof rdom);
+	if (strcmp(state, "RCPT") == 0) {
+		/* A bounce: mail to a user the lab's domain does not have
+		 * (Postfix refuses it right after this answer). */
+		char path[4300], rcpt[256];
+
+		snprintf(rcpt, sizeof rcpt, "%s", recipient);
+		lower(rcpt);
+		snprintf(path, sizeof path, "%s/domains", dir);
+		if (rcpt[0] && file_has_word(path, rdom)) {
+			snprintf(path, sizeof path, "%s/postfix/vmailbox", dir);
+			if (!file_has_word(path, rcpt)) {
+				d = &domains[i];
+				d->bounces++;
+				d->rep = clamp(d->rep - 0.1);
+				printf("bounce: %s -> unknown %s; reputation "
+				       "%.4f\n",
+				       d->name, rcpt, d->rep);
+				save_state();
+			}
+		}
+		return "action=DUNNO";
+	}
 	j = rdom[0] ? find_domain(rdom, 1) : -1;
 	if (j >= 0 && j != i) {
 		/* A reply: the recipient's domain mailed the sender's before. */

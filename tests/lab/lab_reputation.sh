@@ -69,6 +69,14 @@ echo "# second batch: $j2 of $n in Junk (first $j1)"
 assert_ok "later mail lands in INBOX more often ($j2 < $j1 in Junk)" test "$j2" -lt "$j1"
 assert_match "$(cat "$dir/policy/state")" "cold.test $want2 $((2 * n)) " "state file holds the domain"
 
+# A bounce: mail to a user the lab's domain does not have is refused, and
+# costs the sender's domain 0.1.
+before=$(rep_of cold.test)
+lab_message "$msg" user1@cold.test nobody@alpha.test bounce1@cold.test "to nobody"
+assert_fails "mail to an unknown user is refused" lab_submit user1@cold.test $pw nobody@alpha.test "$msg"
+want=$(awk -v r="$before" 'BEGIN { r -= 0.1; if (r < 0.05) r = 0.05; printf "%.4f", r }')
+assert_eq "$want" "$(rep_of cold.test)" "a bounce lowered the reputation by 0.1 ($before to $want)"
+
 pid=$(cat "$dir/run/policy.pid")
 assert_ok "stop" "$MAILLAB" stop "$dir"
 assert_eq "" "$("$MAILLAB" procs "$dir")" "no process of the lab is left"
