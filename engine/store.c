@@ -273,12 +273,40 @@ static const char migration_3[] =
 	"  PRIMARY KEY (pool_id, day)\n"
 	") STRICT, WITHOUT ROWID;\n"
 	"PRAGMA user_version = 3;\n";
+
+/*
+ * Deliverability: bounces and auto-replies tied to the exchange they
+ * report on, and each domain's check results (the newest row per domain is
+ * the domain's state; older ones are history).
+ */
+static const char migration_4[] =
+	"ALTER TABLE exchanges ADD COLUMN bounced_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"ALTER TABLE exchanges ADD COLUMN bounce_status TEXT;\n"
+	"ALTER TABLE exchanges ADD COLUMN bounce_reason TEXT;\n"
+	"ALTER TABLE exchanges ADD COLUMN auto_replied_at INTEGER NOT NULL\n"
+	"  DEFAULT 0;\n"
+	"CREATE INDEX exchanges_message_id ON exchanges (message_id)\n"
+	"  WHERE message_id IS NOT NULL;\n"
+	"ALTER TABLE ramp_days ADD COLUMN auto_replies INTEGER NOT NULL\n"
+	"  DEFAULT 0 CHECK (auto_replies >= 0);\n"
+	"CREATE TABLE domain_checks (\n"
+	"  domain_id INTEGER NOT NULL REFERENCES domains (id),\n"
+	"  checked_at INTEGER NOT NULL,\n"
+	"  worst TEXT NOT NULL\n"
+	"    CHECK (worst IN ('pass', 'warn', 'unknown', 'fail')),\n"
+	"  failure TEXT,\n"
+	"  report TEXT NOT NULL CHECK (json_valid(report)),\n"
+	"  PRIMARY KEY (domain_id, checked_at)\n"
+	") STRICT, WITHOUT ROWID;\n"
+	"PRAGMA user_version = 4;\n";
 /* clang-format on */
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     migration_1,
     migration_2,
     migration_3,
+    migration_4,
 };
 
 /* ---- helpers shared by store_*.c ---- */

@@ -31,7 +31,7 @@ static void store_col_day(sqlite3_stmt *st, int col, char day[11])
 #define RAMP_DAY_COLUMNS                                                       \
 	"inbox_id, day, planned, sent, inbox, spam, other, missing, "          \
 	"rescued, read, flagged, replied, failed, bounced, ramp_state, "       \
-	"volume, auth_failures, failed_permanent"
+	"volume, auth_failures, failed_permanent, auto_replies"
 
 static void store_ramp_day_row(sqlite3_stmt *st, void *elem)
 {
@@ -55,6 +55,7 @@ static void store_ramp_day_row(sqlite3_stmt *st, void *elem)
 	d->volume = sqlite3_column_int(st, 15);
 	d->auth_failures = sqlite3_column_int(st, 16);
 	d->failed_permanent = sqlite3_column_int(st, 17);
+	d->auto_replies = sqlite3_column_int(st, 18);
 }
 
 static void store_ramp_day_clear_elem(void *elem)
@@ -73,7 +74,7 @@ int store_ramp_day_upsert(struct store *s, const struct store_ramp_day *day,
 	    s, STORE_SQL_RAMP_DAY_UPSERT,
 	    "INSERT INTO ramp_days (" RAMP_DAY_COLUMNS ") VALUES (?1, ?2, ?3, "
 	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-	    "?18) ON CONFLICT (inbox_id, day) DO UPDATE SET "
+	    "?18, ?19) ON CONFLICT (inbox_id, day) DO UPDATE SET "
 	    "planned = excluded.planned, sent = excluded.sent, "
 	    "inbox = excluded.inbox, spam = excluded.spam, "
 	    "other = excluded.other, missing = excluded.missing, "
@@ -82,7 +83,8 @@ int store_ramp_day_upsert(struct store *s, const struct store_ramp_day *day,
 	    "failed = excluded.failed, bounced = excluded.bounced, "
 	    "ramp_state = excluded.ramp_state, volume = excluded.volume, "
 	    "auth_failures = excluded.auth_failures, "
-	    "failed_permanent = excluded.failed_permanent",
+	    "failed_permanent = excluded.failed_permanent, "
+	    "auto_replies = excluded.auto_replies",
 	    err);
 	if (st == NULL)
 		return -1;
@@ -106,6 +108,7 @@ int store_ramp_day_upsert(struct store *s, const struct store_ramp_day *day,
 	store_bind_int64(st, 16, day->volume, &rc);
 	store_bind_int64(st, 17, day->auth_failures, &rc);
 	store_bind_int64(st, 18, day->failed_permanent, &rc);
+	store_bind_int64(st, 19, day->auto_replies, &rc);
 	return store_step_insert(s, st, rc, NULL, NULL, err, what);
 }
 
@@ -129,12 +132,12 @@ int store_ramp_day_add(struct store *s, const struct store_ramp_day *delta,
 	    s, STORE_SQL_RAMP_DAY_ADD,
 	    "INSERT INTO ramp_days (inbox_id, day, planned, sent, inbox, "
 	    "spam, other, missing, rescued, read, flagged, replied, failed, "
-	    "bounced, auth_failures, failed_permanent) "
+	    "bounced, auth_failures, failed_permanent, auto_replies) "
 	    "SELECT ?1, ?2, iif(e, 0, ?3), iif(e, 0, ?4), iif(e, 0, ?5), "
 	    "iif(e, 0, ?6), iif(e, 0, ?7), iif(e, 0, ?8), iif(e, 0, ?9), "
 	    "iif(e, 0, ?10), iif(e, 0, ?11), iif(e, 0, ?12), "
 	    "iif(e, 0, ?13), iif(e, 0, ?14), iif(e, 0, ?15), "
-	    "iif(e, 0, ?16) FROM (SELECT EXISTS (SELECT 1 FROM ramp_days "
+	    "iif(e, 0, ?16), iif(e, 0, ?17) FROM (SELECT EXISTS (SELECT 1 FROM ramp_days "
 	    "WHERE inbox_id = ?1 AND day = ?2) AS e) WHERE true "
 	    "ON CONFLICT (inbox_id, day) DO UPDATE SET "
 	    "planned = planned + ?3, sent = sent + ?4, inbox = inbox + ?5, "
@@ -144,7 +147,8 @@ int store_ramp_day_add(struct store *s, const struct store_ramp_day *delta,
 	    "replied = replied + ?12, failed = failed + ?13, "
 	    "bounced = bounced + ?14, "
 	    "auth_failures = auth_failures + ?15, "
-	    "failed_permanent = failed_permanent + ?16",
+	    "failed_permanent = failed_permanent + ?16, "
+	    "auto_replies = auto_replies + ?17",
 	    err);
 	if (st == NULL)
 		return -1;
@@ -166,6 +170,7 @@ int store_ramp_day_add(struct store *s, const struct store_ramp_day *delta,
 	store_bind_int64(st, 14, delta->bounced, &rc);
 	store_bind_int64(st, 15, delta->auth_failures, &rc);
 	store_bind_int64(st, 16, delta->failed_permanent, &rc);
+	store_bind_int64(st, 17, delta->auto_replies, &rc);
 	return store_step_insert(s, st, rc, NULL, NULL, err, what);
 }
 
@@ -270,7 +275,8 @@ void store_ramp_day_clear(struct store_ramp_day *day)
 	"parent_exchange_id, token, message_id, subject, planned_at, "         \
 	"sent_at, state, placement, folder, locate_method, rescued, read, "    \
 	"flagged, replied, smtp_code, error, day, depth, topic, body, "        \
-	"attempted_at, engage_at, looks, engaged_at, sweep_at"
+	"attempted_at, engage_at, looks, engaged_at, sweep_at, bounced_at, "   \
+	"bounce_status, bounce_reason, auto_replied_at"
 
 static void store_exchange_row(sqlite3_stmt *st, void *elem)
 {
@@ -305,6 +311,10 @@ static void store_exchange_row(sqlite3_stmt *st, void *elem)
 	x->looks = sqlite3_column_int(st, 26);
 	x->engaged_at = sqlite3_column_int64(st, 27);
 	x->sweep_at = sqlite3_column_int64(st, 28);
+	x->bounced_at = sqlite3_column_int64(st, 29);
+	x->bounce_status = store_col_text(st, 30);
+	x->bounce_reason = store_col_text(st, 31);
+	x->auto_replied_at = sqlite3_column_int64(st, 32);
 }
 
 static void store_exchange_clear_elem(void *elem)
@@ -788,6 +798,8 @@ void store_exchange_clear(struct store_exchange *x)
 	free(x->error);
 	free(x->topic);
 	free(x->body);
+	free(x->bounce_status);
+	free(x->bounce_reason);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -977,4 +989,202 @@ void store_job_attempt_list_free(struct store_job_attempt **attempts, size_t n)
 		store_job_attempt_clear(&(*attempts)[i]);
 	free(*attempts);
 	*attempts = NULL;
+}
+
+/* ---- notices: bounces and auto-replies (schema v4) ---- */
+
+int store_exchange_find(struct store *s, int64_t sender_id, const char *token,
+			const char *message_id, struct store_exchange *x_r,
+			struct hearth_err *err)
+{
+	sqlite3_stmt *st;
+	char id[512];
+	int rc = SQLITE_OK, ret;
+
+	memset(x_r, 0, sizeof(*x_r));
+	if (token != NULL && token[0] != '\0') {
+		st = store_stmt(s, STORE_SQL_EXCHANGE_FIND_TOKEN,
+				"SELECT " EXCHANGE_COLUMNS " FROM exchanges "
+				"WHERE token = ?1 AND sender_inbox_id = ?2",
+				err);
+		if (st == NULL)
+			return -1;
+		store_bind_text(st, 1, token, &rc);
+		store_bind_int64(st, 2, sender_id, &rc);
+		ret = store_get_row(s, st, rc, store_exchange_row, x_r, err,
+				    "find an exchange by token");
+		if (ret != 0)
+			return ret;
+	}
+	if (message_id == NULL || message_id[0] == '\0')
+		return 0;
+	/* Stored as sent: with its angle brackets. */
+	if (message_id[0] == '<')
+		snprintf(id, sizeof(id), "%s", message_id);
+	else
+		snprintf(id, sizeof(id), "<%s>", message_id);
+	rc = SQLITE_OK;
+	st = store_stmt(s, STORE_SQL_EXCHANGE_FIND_MESSAGE_ID,
+			"SELECT " EXCHANGE_COLUMNS " FROM exchanges "
+			"WHERE message_id = ?1 AND sender_inbox_id = ?2 "
+			"ORDER BY id LIMIT 1",
+			err);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, id, &rc);
+	store_bind_int64(st, 2, sender_id, &rc);
+	return store_get_row(s, st, rc, store_exchange_row, x_r, err,
+			     "find an exchange by Message-ID");
+}
+
+int store_exchange_bounce(struct store *s, int64_t id, int64_t at,
+			  const char *status, const char *reason,
+			  struct hearth_err *err)
+{
+	sqlite3_stmt *st;
+	char what[64];
+	int rc = SQLITE_OK;
+
+	st = store_stmt(s, STORE_SQL_EXCHANGE_BOUNCE,
+			"UPDATE exchanges SET bounced_at = ?2, "
+			"bounce_status = ?3, bounce_reason = ?4 "
+			"WHERE id = ?1 AND bounced_at = 0",
+			err);
+	if (st == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "record a bounce of exchange %lld",
+		 (long long)id);
+	store_bind_int64(st, 1, id, &rc);
+	store_bind_int64(st, 2, at > 0 ? at : 1, &rc);
+	store_bind_text(st, 3, status, &rc);
+	store_bind_text(st, 4, reason, &rc);
+	if (store_step_done(s, st, err, what) < 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+int store_exchange_auto_reply(struct store *s, int64_t id, int64_t at,
+			      struct hearth_err *err)
+{
+	sqlite3_stmt *st;
+	char what[64];
+	int rc = SQLITE_OK;
+
+	st = store_stmt(s, STORE_SQL_EXCHANGE_AUTO_REPLY,
+			"UPDATE exchanges SET auto_replied_at = ?2 "
+			"WHERE id = ?1 AND auto_replied_at = 0",
+			err);
+	if (st == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "record an auto-reply to exchange %lld",
+		 (long long)id);
+	store_bind_int64(st, 1, id, &rc);
+	store_bind_int64(st, 2, at > 0 ? at : 1, &rc);
+	if (store_step_done(s, st, err, what) < 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+/* ---- domain checks (schema v4) ---- */
+
+#define DOMAIN_CHECK_COLUMNS                                                   \
+	"c.domain_id, d.name, c.checked_at, c.worst, c.failure, c.report"
+
+static void store_domain_check_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_domain_check *c = elem;
+
+	c->domain_id = sqlite3_column_int64(st, 0);
+	c->domain = store_col_text(st, 1);
+	c->checked_at = sqlite3_column_int64(st, 2);
+	c->worst = store_col_text(st, 3);
+	c->failure = store_col_text(st, 4);
+	c->report = store_col_text(st, 5);
+}
+
+static void store_domain_check_clear_elem(void *elem)
+{
+	store_domain_check_clear(elem);
+}
+
+int store_domain_check_add(struct store *s, const struct store_domain_check *c,
+			   struct hearth_err *err)
+{
+	sqlite3_stmt *st;
+	char what[96];
+	int rc = SQLITE_OK;
+
+	st = store_stmt(s, STORE_SQL_DOMAIN_CHECK_ADD,
+			"INSERT OR REPLACE INTO domain_checks (domain_id, "
+			"checked_at, worst, failure, report) "
+			"VALUES (?1, ?2, ?3, ?4, ?5)",
+			err);
+	if (st == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "record the checks of domain %lld",
+		 (long long)c->domain_id);
+	store_bind_int64(st, 1, c->domain_id, &rc);
+	store_bind_int64(st, 2, c->checked_at, &rc);
+	store_bind_text(st, 3, c->worst, &rc);
+	store_bind_text(st, 4, c->failure, &rc);
+	store_bind_text(st, 5, c->report, &rc);
+	return store_step_insert(s, st, rc, NULL, NULL, err, what);
+}
+
+int store_domain_check_latest(struct store *s, int64_t domain_id,
+			      int64_t as_of,
+			      struct store_domain_check **checks_r, size_t *n_r,
+			      struct hearth_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK, ret;
+
+	*checks_r = NULL;
+	*n_r = 0;
+	if (domain_id == 0)
+		st = store_stmt(
+		    s, STORE_SQL_DOMAIN_CHECK_LATEST_ALL,
+		    "SELECT " DOMAIN_CHECK_COLUMNS " FROM domain_checks c "
+		    "JOIN domains d ON d.id = c.domain_id "
+		    "WHERE c.checked_at = (SELECT max(checked_at) FROM "
+		    "domain_checks WHERE domain_id = c.domain_id AND "
+		    "(?1 = 0 OR checked_at <= ?1)) ORDER BY d.name",
+		    err);
+	else
+		st = store_stmt(
+		    s, STORE_SQL_DOMAIN_CHECK_LATEST_ONE,
+		    "SELECT " DOMAIN_CHECK_COLUMNS " FROM domain_checks c "
+		    "JOIN domains d ON d.id = c.domain_id "
+		    "WHERE c.domain_id = ?2 AND (?1 = 0 OR c.checked_at <= ?1) "
+		    "ORDER BY c.checked_at DESC LIMIT 1",
+		    err);
+	if (st == NULL)
+		return -1;
+	store_bind_int64(st, 1, as_of, &rc);
+	if (domain_id != 0)
+		store_bind_int64(st, 2, domain_id, &rc);
+	*checks_r = store_get_rows(s, st, rc, store_domain_check_row,
+				   store_domain_check_clear_elem,
+				   sizeof(**checks_r), n_r, &ret, err,
+				   "read the domain checks");
+	return ret;
+}
+
+void store_domain_check_clear(struct store_domain_check *c)
+{
+	free(c->domain);
+	free(c->worst);
+	free(c->failure);
+	free(c->report);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_domain_check_list_free(struct store_domain_check **checks, size_t n)
+{
+	if (*checks == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_domain_check_clear(&(*checks)[i]);
+	free(*checks);
+	*checks = NULL;
 }

@@ -12,6 +12,9 @@
  *   3  the warmup loop: plan_days; exchanges gain day, depth, topic, body,
  *      attempted_at, engage_at, looks, engaged_at, sweep_at; ramp_days gain
  *      volume, auth_failures, failed_permanent; inboxes gain ramp_overrides
+ *   4  deliverability: exchanges gain bounced_at, bounce_status,
+ *      bounce_reason, auto_replied_at; ramp_days gain auto_replies;
+ *      domain_checks
  * A database from an older version is migrated; one from a newer version is
  * refused. The event log is append-only (the database refuses UPDATE and
  * DELETE on it, except for the events of an inbox being purged), and an
@@ -48,9 +51,10 @@
 /*
  * v1: pools, clients, domains, inboxes, settings, events;
  * v2: ramp_days, exchanges, job_attempts (+ indexes);
- * v3: plan_days and the warmup loop's columns
+ * v3: plan_days and the warmup loop's columns;
+ * v4: bounces, auto-replies, domain_checks
  */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -314,6 +318,9 @@ struct store_ramp_day {
 	 * unplaced volume, replies); failures of those classes */
 	int volume;
 	int auth_failures, failed_permanent;
+	/* schema v4: auto-replies (out of office) to its messages, never
+	 * counted as replies */
+	int auto_replies;
 };
 
 /* Insert the row of (inbox_id, day), or replace its counts and state. */
@@ -381,6 +388,12 @@ struct store_exchange {
 	int looks;	    /* looks so far */
 	int64_t engaged_at; /* placement final, marks done; 0: not yet */
 	int64_t sweep_at;   /* retention due (0: none pending) */
+	/* schema v4, read only here (store_exchange_bounce and
+	 * store_exchange_auto_reply write them) */
+	int64_t bounced_at;	 /* a bounce reported it, 0: none */
+	char *bounce_status;	 /* "5.1.1", or NULL */
+	char *bounce_reason;	 /* the bounce's words, or NULL */
+	int64_t auto_replied_at; /* an auto-reply answered it, 0: none */
 };
 
 /* A (sender, recipient) pair. */
@@ -499,6 +512,25 @@ int store_exchange_failures(struct store *s, int64_t pool_id, const char *day,
 			    size_t limit, struct store_failure **failures_r,
 			    size_t *n_r, struct hearth_err *err);
 void store_failure_list_free(struct store_failure **failures, size_t n);
+/*
+ * The exchange a bounce or an auto-reply reports on: by token (when not
+ * NULL or ""), else by Message-ID (with or without <>). Only exchanges sent
+ * by sender_id count: a notice in an inbox is about that inbox's own mail.
+ * 1 found (*x_r), 0 none, -1.
+ */
+int store_exchange_find(struct store *s, int64_t sender_id, const char *token,
+			const char *message_id, struct store_exchange *x_r,
+			struct hearth_err *err);
+/*
+ * Record a bounce of exchange id at `at` (status and reason may be NULL):
+ * 1 recorded, 0 when one was already recorded (nothing changes), -1.
+ */
+int store_exchange_bounce(struct store *s, int64_t id, int64_t at,
+			  const char *status, const char *reason,
+			  struct hearth_err *err);
+/* Record an auto-reply to exchange id: 1 recorded, 0 already, -1. */
+int store_exchange_auto_reply(struct store *s, int64_t id, int64_t at,
+			      struct hearth_err *err);
 void store_exchange_clear(struct store_exchange *x);
 void store_exchange_list_free(struct store_exchange **xs, size_t n);
 
@@ -522,6 +554,31 @@ int store_plan_day_get(struct store *s, int64_t pool_id, const char *day,
 /* The most recent planned day of pool_id: 1 (*p_r), 0 none, -1. */
 int store_plan_day_last(struct store *s, int64_t pool_id,
 			struct store_plan_day *p_r, struct hearth_err *err);
+
+/* ---- domain checks (schema v4): SPF, DKIM, DMARC, MX, blacklists ---- */
+
+struct store_domain_check {
+	int64_t domain_id;
+	char *domain; /* the domain's name (read only) */
+	int64_t checked_at;
+	char *worst;   /* "pass", "warn", "unknown", "fail" */
+	char *failure; /* the first failing finding in a sentence, or NULL */
+	char *report;  /* the findings (check.h's JSON) */
+};
+
+/* Record a check of domain_id at checked_at (domain is ignored). */
+int store_domain_check_add(struct store *s, const struct store_domain_check *c,
+			   struct hearth_err *err);
+/*
+ * The newest check of each domain (domain_id 0: every domain checked, by
+ * name; else at most that one), none newer than as_of (0: any).
+ */
+int store_domain_check_latest(struct store *s, int64_t domain_id,
+			      int64_t as_of,
+			      struct store_domain_check **checks_r, size_t *n_r,
+			      struct hearth_err *err);
+void store_domain_check_clear(struct store_domain_check *c);
+void store_domain_check_list_free(struct store_domain_check **checks, size_t n);
 
 /* ---- job attempts (schema v2): one per network job run ---- */
 

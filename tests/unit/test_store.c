@@ -185,7 +185,7 @@ static void test_open_empty(void)
 	if (s == NULL)
 		goto out;
 	test_assert(store_schema_version(s) == STORE_SCHEMA_VERSION);
-	test_assert(query_int(s, "PRAGMA user_version") == 3);
+	test_assert(query_int(s, "PRAGMA user_version") == 4);
 	test_assert(query_int(s, "PRAGMA foreign_keys") == 1);
 	test_assert(query_int(s, "PRAGMA busy_timeout") == 5000);
 	test_assert(query_int(s, "PRAGMA application_id") == 0x48525448);
@@ -213,7 +213,7 @@ static void test_open_empty(void)
 
 	/* opening again is a no-op migration */
 	test_assert(store_open(path, &s, &err) == 0);
-	test_assert(s != NULL && store_schema_version(s) == 3);
+	test_assert(s != NULL && store_schema_version(s) == STORE_SCHEMA_VERSION);
 	store_close(&s);
 out:
 	free(path);
@@ -240,7 +240,7 @@ static void test_open_refused(void)
 	test_assert(s == NULL);
 	test_assert(err.fail == HEARTH_FAIL_PERMANENT);
 	test_assert(strcmp(err.msg, "database schema version 99 is newer "
-				    "than this hearth understands (3): "
+				    "than this hearth understands (4): "
 				    "upgrade hearth") == 0);
 	/* and it was left alone */
 	test_assert(sqlite3_open(path, &db) == SQLITE_OK);
@@ -416,7 +416,7 @@ static void test_migrate_from_v2(void)
 	test_assert(store_open(path, &s, &err) == 0);
 	if (s == NULL)
 		goto out;
-	test_assert(store_schema_version(s) == 3);
+	test_assert(store_schema_version(s) == STORE_SCHEMA_VERSION);
 	test_assert(has_table(s, "plan_days"));
 	test_assert(query_int(s, "SELECT count(*) FROM sqlite_schema WHERE "
 				 "type = 'index' AND name IN "
@@ -484,7 +484,7 @@ static void test_migrate_from_v2(void)
 
 	/* opening again migrates nothing */
 	test_assert(store_open(path, &s, &err) == 0);
-	test_assert(s != NULL && store_schema_version(s) == 3);
+	test_assert(s != NULL && store_schema_version(s) == STORE_SCHEMA_VERSION);
 	if (s == NULL)
 		goto out;
 	test_assert(store_exchange_engage_due(s, b, &dues, &n, &err) == 0);
@@ -2455,6 +2455,107 @@ out:
 	test_end();
 }
 
+/* Bounces, auto-replies (tied to the exchange) and domain checks (v4). */
+static void test_notices_and_checks(void)
+{
+	struct store *s = open_with_directory();
+	struct hearth_err err = {0};
+	struct store_exchange x = {0};
+	struct store_domain_check c = {0}, *cs = NULL;
+	struct store_ramp_day d = {0};
+	int64_t ids[2], a, b, dom = 0;
+	size_t n = 0;
+	char token[32];
+
+	test_begin("notices find their exchange; checks keep the newest");
+	if (s == NULL || add_two_inboxes(s, ids) < 0)
+		goto out;
+	a = plan_x(s, 1, ids[0], ids[1], T0, "2024-06-03", 0);
+	b = plan_x(s, 1, ids[1], ids[0], T0, "2024-06-03", 0);
+	test_assert(a > 0 && b > 0);
+	test_assert(store_exchange_get(s, a, &x, &err) == 1);
+	snprintf(token, sizeof(token), "%s", x.token != NULL ? x.token : "");
+	store_exchange_clear(&x);
+	test_assert(exec_raw(s, "UPDATE exchanges SET message_id = "
+				"'<m1@acme.example>' WHERE id = (SELECT "
+				"min(id) FROM exchanges)") == SQLITE_OK);
+	/* by token, by Message-ID with or without <>, only the sender's */
+	test_assert(store_exchange_find(s, ids[0], token, NULL, &x, &err) ==
+			1 &&
+		    x.id == a);
+	store_exchange_clear(&x);
+	test_assert(store_exchange_find(s, ids[0], "", "m1@acme.example", &x,
+					&err) == 1 &&
+		    x.id == a);
+	store_exchange_clear(&x);
+	test_assert(store_exchange_find(s, ids[0], "nope", "<m1@acme.example>",
+					&x, &err) == 1 &&
+		    x.id == a);
+	store_exchange_clear(&x);
+	test_assert(store_exchange_find(s, ids[1], token, "<m1@acme.example>",
+					&x, &err) == 0);
+	test_assert(store_exchange_find(s, ids[0], NULL, NULL, &x, &err) == 0);
+	/* recorded once */
+	test_assert(store_exchange_bounce(s, a, T0 + 60, "5.1.1",
+					  "550 5.1.1 no such user", &err) == 1);
+	test_assert(store_exchange_bounce(s, a, T0 + 90, "5.2.2", "full",
+					  &err) == 0);
+	test_assert(store_exchange_get(s, a, &x, &err) == 1);
+	test_assert(x.bounced_at == T0 + 60 &&
+		    str_eq(x.bounce_status, "5.1.1") &&
+		    str_eq(x.bounce_reason, "550 5.1.1 no such user") &&
+		    x.auto_replied_at == 0);
+	store_exchange_clear(&x);
+	test_assert(store_exchange_auto_reply(s, b, T0 + 5, &err) == 1);
+	test_assert(store_exchange_auto_reply(s, b, T0 + 9, &err) == 0);
+	test_assert(store_exchange_get(s, b, &x, &err) == 1 &&
+		    x.auto_replied_at == T0 + 5 && x.bounced_at == 0);
+	store_exchange_clear(&x);
+	/* the ramp day's auto-replies add up like the other counts */
+	d.inbox_id = ids[1];
+	snprintf(d.day, sizeof(d.day), "2024-06-03");
+	d.auto_replies = 2;
+	d.bounced = 1;
+	test_assert(store_ramp_day_add(s, &d, &err) == 0);
+	test_assert(store_ramp_day_add(s, &d, &err) == 0);
+	test_assert(store_ramp_day_get(s, ids[1], "2024-06-03", &d, &err) ==
+			1 &&
+		    d.auto_replies == 4 && d.bounced == 2);
+	store_ramp_day_clear(&d);
+
+	/* checks: the newest per domain, or the newest as of a time */
+	dom = query_int(s, "SELECT id FROM domains WHERE name = 'acme.example'");
+	test_assert(dom > 0);
+	c.domain_id = dom;
+	c.checked_at = T0;
+	c.worst = "fail";
+	c.failure = "SPF is missing";
+	c.report = "{\"domain\":\"acme.example\"}";
+	test_assert(store_domain_check_add(s, &c, &err) == 0);
+	c.checked_at = T0 + 86400;
+	c.worst = "pass";
+	c.failure = NULL;
+	test_assert(store_domain_check_add(s, &c, &err) == 0);
+	c.report = "not json";
+	test_assert(store_domain_check_add(s, &c, &err) == -1);
+	test_assert(store_domain_check_latest(s, 0, 0, &cs, &n, &err) == 0);
+	test_assert(n == 1 && cs != NULL && str_eq(cs[0].domain, "acme.example") &&
+		    str_eq(cs[0].worst, "pass") && cs[0].failure == NULL &&
+		    cs[0].checked_at == T0 + 86400);
+	store_domain_check_list_free(&cs, n);
+	test_assert(store_domain_check_latest(s, dom, T0 + 3600, &cs, &n,
+					      &err) == 0);
+	test_assert(n == 1 && cs != NULL && str_eq(cs[0].worst, "fail") &&
+		    str_eq(cs[0].failure, "SPF is missing"));
+	store_domain_check_list_free(&cs, n);
+	test_assert(store_domain_check_latest(s, dom, T0 - 1, &cs, &n, &err) ==
+			0 &&
+		    n == 0 && cs == NULL);
+out:
+	store_close(&s);
+	test_end();
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -2484,6 +2585,7 @@ int main(void)
 	test_exchange_count();
 	test_exchange_failures();
 	test_plan_days();
+	test_notices_and_checks();
 	test_query_plans();
 	test_inbox_remove();
 	test_transactions_and_busy();
