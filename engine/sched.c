@@ -736,6 +736,8 @@ int sched_lookup(const struct sched *s, uint64_t job_id,
 
 	if (j == NULL)
 		return 0;
+	if (info_r == NULL)
+		return 1;
 	memset(info_r, 0, sizeof(*info_r));
 	info_r->running = j->running;
 	if (j->running)

@@ -226,7 +226,8 @@ size_t sched_queued(const struct sched *s);
  */
 void sched_hand_back(struct sched *s, int64_t now);
 
-/* job_id as it stands: 1 found (*info_r filled), 0 not found. */
+/* job_id as it stands: 1 found (*info_r filled; info_r may be NULL), 0 not
+ * found. */
 int sched_lookup(const struct sched *s, uint64_t job_id,
 		 struct sched_info *info_r);
 void sched_stats(const struct sched *s, struct sched_stats *stats_r);
