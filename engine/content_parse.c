@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hearth/file.h"
 #include "hearth/xalloc.h"
 
 /* clang-format off */
@@ -1014,44 +1015,13 @@ static int corpus_finish(struct content_corpus *c, const char *name,
 static int load_file(struct content_corpus *c, const char *path,
 		     struct hearth_err *err)
 {
-	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
-	int fd, ret = -1;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		hearth_err_set(err, HEARTH_FAIL_PERMANENT, errno, "%s: %s",
-			       path, strerror(errno));
-		goto out;
-	}
-	if (st.st_size > CONTENT_MAX_FILE_BYTES) {
-		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
-			       "%s: larger than %d bytes", path,
-			       CONTENT_MAX_FILE_BYTES);
-		goto out;
-	}
-	/* read up to one byte past the bound to notice a file that grew */
-	data = xmalloc(CONTENT_MAX_FILE_BYTES + 1);
-	while (len <= CONTENT_MAX_FILE_BYTES) {
-		size_t want = CONTENT_MAX_FILE_BYTES + 1 - len;
-		ssize_t n = read(fd, data + len, want);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			hearth_err_set(err, HEARTH_FAIL_PERMANENT, errno,
-				       "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	if (file_read_all(path, CONTENT_MAX_FILE_BYTES, &data, &len, err) < 0)
+		return -1;
 	ret = parse_file(c, path, data, len, err);
-out:
-	if (fd >= 0)
-		close(fd);
 	free(data);
 	return ret;
 }
