@@ -39,6 +39,9 @@ enum config_kind {
 	CONFIG_HOSTNAME, /* char *: a host name */
 	CONFIG_LANG,	 /* char *: a language tag */
 	CONFIG_SERVERS,	 /* char *: "addr[:port],..." DNS servers */
+	CONFIG_BOOL,	 /* bool: yes/no, true/false, on/off */
+	CONFIG_ZONES,	 /* struct config_list: host names (DNSBL zones) */
+	CONFIG_SELS,	 /* struct config_list: [domain:]selector */
 };
 
 struct config_key {
@@ -57,8 +60,16 @@ static const char *const config_levels[] = {"debug", "info", "warn", "error",
 					    NULL};
 
 static const char *const config_sections[] = {
-    "store", "vault", "network", "warmup", "content", "readiness", "log", NULL,
+    "store",	 "vault",  "network", "warmup", "content",
+    "readiness", "checks", "log",     NULL,
 };
+
+#define CONFIG_SECTION_NAMES                                                   \
+	"[store], [vault], [network], [warmup], [content], [readiness], "      \
+	"[checks], [log]"
+#define CONFIG_SECTION_WORDS                                                   \
+	"[store], [vault], [network], [warmup], [content], [readiness], "      \
+	"[checks] or [log]"
 
 #define KEY(sec, name, kind, field, min, max, words)                           \
 	{                                                                      \
@@ -105,6 +116,14 @@ static const struct config_key config_keys[] = {
 	NULL),
     /* at least cold_min: checked once the file is read */
     KEY("readiness", "cold_max", CONFIG_COUNT, readiness_cold_max, 1, 1000,
+	NULL),
+    KEY("checks", "enabled", CONFIG_BOOL, checks_enabled, 0, 0, NULL),
+    KEY("checks", "dkim_selectors", CONFIG_SELS, checks_dkim_selectors, 0, 0,
+	NULL),
+    KEY("checks", "domain_lists", CONFIG_ZONES, checks_domain_lists, 0, 0,
+	NULL),
+    KEY("checks", "ip_lists", CONFIG_ZONES, checks_ip_lists, 0, 0, NULL),
+    KEY("checks", "bounce_patterns", CONFIG_PATH, checks_bounce_patterns, 0, 0,
 	NULL),
     KEY("log", "level", CONFIG_WORD, log_level, 0, 0, config_levels),
 };
@@ -189,11 +208,9 @@ static bool config_check_section(struct config_parser *p, const char *s,
 		char buf[CONFIG_SHOW_BYTES + 8];
 		char *name = xstrndup(s + 1, name_len);
 
-		config_fail(p,
-			    "unknown section [%s] (sections: [store], "
-			    "[vault], [network], [warmup], [content], "
-			    "[readiness], [log])",
-			    config_show(name, buf, sizeof(buf)));
+		config_fail(p, "unknown section [%s] (sections: %s)",
+			    config_show(name, buf, sizeof(buf)),
+			    CONFIG_SECTION_NAMES);
 		free(name);
 		return false;
 	}
@@ -497,6 +514,109 @@ static int config_word(struct config_parser *p, const struct config_key *k,
 			   config_show(value, buf, sizeof(buf)), allowed);
 }
 
+static bool config_bool(const char *value, bool *v_r)
+{
+	static const char *const yes[] = {"yes", "true", "on", NULL};
+	static const char *const no[] = {"no", "false", "off", NULL};
+
+	for (size_t i = 0; yes[i] != NULL; i++) {
+		if (strcmp(value, yes[i]) == 0) {
+			*v_r = true;
+			return true;
+		}
+		if (strcmp(value, no[i]) == 0) {
+			*v_r = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void config_list_clear(struct config_list *list)
+{
+	if (list->items != NULL) {
+		for (size_t i = 0; i < list->n; i++)
+			free(list->items[i]);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
+
+/* One list entry, lower case: "host.name", or "domain:selector". */
+static bool config_list_entry_ok(enum config_kind kind, char *entry)
+{
+	char *colon;
+	bool ok;
+
+	for (char *c = entry; *c != '\0'; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	}
+	if (kind == CONFIG_ZONES || (colon = strchr(entry, ':')) == NULL)
+		return message_domain_ok(entry);
+	*colon = '\0';
+	ok = message_domain_ok(entry) && message_domain_ok(colon + 1);
+	*colon = ':';
+	return ok;
+}
+
+/*
+ * A comma-separated list; white space around each entry is dropped, an
+ * empty value is an empty list.
+ */
+static int config_list(struct config_parser *p, const struct config_key *k,
+		       const char *value)
+{
+	struct config_list *list =
+	    (struct config_list *)((char *)p->cfg + k->offset);
+	struct config_list got = {
+	    .items = xcalloc(CONFIG_MAX_LIST_ITEMS + 1, sizeof(char *))};
+	char buf[CONFIG_SHOW_BYTES + 8];
+	const char *s = value;
+	const char *allowed = k->kind == CONFIG_ZONES
+				  ? "host names separated by commas, e.g. "
+				    "zen.spamhaus.org,bl.spamcop.net"
+				  : "selectors or domain:selector separated "
+				    "by commas, e.g. s1,example.com:mail";
+
+	for (; value[0] != '\0'; s++) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		char *entry;
+
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (got.n == CONFIG_MAX_LIST_ITEMS) {
+			config_list_clear(&got);
+			return config_fail(p, "[%s] %s: more than %d entries",
+					   k->section, k->key,
+					   CONFIG_MAX_LIST_ITEMS);
+		}
+		entry = xstrndup(s, len);
+		if (!config_list_entry_ok(k->kind, entry)) {
+			config_fail(p, "[%s] %s: '%s' is not allowed (%s)",
+				    k->section, k->key,
+				    config_show(entry, buf, sizeof(buf)),
+				    allowed);
+			free(entry);
+			config_list_clear(&got);
+			return 0;
+		}
+		got.items[got.n++] = entry;
+		if (comma == NULL)
+			break;
+		s = comma;
+	}
+	config_list_clear(list);
+	*list = got;
+	return 1;
+}
+
 static int config_value(struct config_parser *p, const struct config_key *k,
 			const char *value)
 {
@@ -579,6 +699,19 @@ static int config_value(struct config_parser *p, const struct config_key *k,
 			    config_show(value, buf, sizeof(buf)));
 		config_set_str(cfg, k, value);
 		return 1;
+	case CONFIG_BOOL:
+		if (!config_bool(value, (bool *)((char *)cfg + k->offset)))
+			return config_fail(
+			    p,
+			    "[%s] %s: '%s' is not yes or no "
+			    "(allowed: yes, no, true, false, "
+			    "on, off)",
+			    k->section, k->key,
+			    config_show(value, buf, sizeof(buf)));
+		return 1;
+	case CONFIG_ZONES:
+	case CONFIG_SELS:
+		return config_list(p, k, value);
 	case CONFIG_LANG:
 		if (!content_lang_tag_ok(value))
 			return config_fail(
@@ -605,9 +738,7 @@ static int config_handler(void *user, const char *section, const char *name,
 	if (section[0] == '\0')
 		return config_fail(p,
 				   "'%s' is outside any section (put it "
-				   "under [store], [vault], [network], "
-				   "[warmup], [content], [readiness] or "
-				   "[log])",
+				   "under " CONFIG_SECTION_WORDS ")",
 				   config_show(name, buf, sizeof(buf)));
 	k = config_key_find(section, name);
 	if (k == NULL)
@@ -617,6 +748,9 @@ static int config_handler(void *user, const char *section, const char *name,
 		return config_fail(p, "[%s] %s is set twice (first on line %d)",
 				   section, name, p->seen[i]);
 	p->seen[i] = p->lineno;
+	if (value[0] == '\0' &&
+	    (k->kind == CONFIG_ZONES || k->kind == CONFIG_SELS))
+		return config_list(p, k, value);
 	if (value[0] == '\0')
 		return config_fail(p,
 				   "[%s] %s has no value (remove the line "
@@ -632,6 +766,22 @@ static int config_seen_line(const struct config_parser *p, const char *key)
 			return p->seen[i];
 	}
 	return 0;
+}
+
+/* A list not set in the file gets its default, entries separated by ','. */
+static void config_list_default(struct config_list *list, const char *csv)
+{
+	const char *s = csv;
+
+	if (list->items != NULL)
+		return;
+	list->items = xcalloc(CONFIG_MAX_LIST_ITEMS + 1, sizeof(char *));
+	while (*s != '\0') {
+		size_t len = strcspn(s, ",");
+
+		list->items[list->n++] = xstrndup(s, len);
+		s += len + (s[len] == ',');
+	}
 }
 
 /* An environment variable that names an absolute directory, or NULL. */
@@ -677,6 +827,11 @@ static void config_defaults(struct config *cfg)
 		cfg->language = xstrdup("en");
 	if (cfg->log_level == NULL)
 		cfg->log_level = xstrdup("info");
+	config_list_default(&cfg->checks_dkim_selectors, "");
+	config_list_default(&cfg->checks_domain_lists, "dbl.spamhaus.org");
+	config_list_default(&cfg->checks_ip_lists,
+			    "zen.spamhaus.org,bl.spamcop.net,"
+			    "b.barracudacentral.org");
 }
 
 static struct config *config_new(void)
@@ -697,6 +852,7 @@ static struct config *config_new(void)
 	cfg->readiness_auth_clear_days = 3;
 	cfg->readiness_cold_min = 30;
 	cfg->readiness_cold_max = 50;
+	cfg->checks_enabled = true;
 	return cfg;
 }
 
@@ -886,6 +1042,10 @@ void config_free(struct config **cfg)
 	free(c->token_header);
 	free(c->seeds_dir);
 	free(c->language);
+	config_list_clear(&c->checks_dkim_selectors);
+	config_list_clear(&c->checks_domain_lists);
+	config_list_clear(&c->checks_ip_lists);
+	free(c->checks_bounce_patterns);
 	free(c->log_level);
 	free(c);
 	*cfg = NULL;

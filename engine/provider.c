@@ -27,6 +27,20 @@ static const char *const fastmail_domains[] = {"fastmail.com", "fastmail.fm",
 static const char *const fastmail_mx[] = {".messagingengine.com", NULL};
 static const char *const none[] = {NULL};
 
+/* What the providers' setup guides tell their customers to publish. */
+static const char *const google_spf[] = {"_spf.google.com", NULL};
+static const char *const google_dkim[] = {"google", NULL};
+static const char *const microsoft_spf[] = {"spf.protection.outlook.com", NULL};
+static const char *const microsoft_dkim[] = {"selector1", "selector2", NULL};
+static const char *const yahoo_spf[] = {"_spf.mail.yahoo.com", NULL};
+static const char *const yahoo_dkim[] = {"s2048", "s1024", NULL};
+/* one per data centre: US (zoho.com, newer zohomail.com), EU, India */
+static const char *const zoho_spf[] = {"zoho.com",    "zohomail.com", "zoho.eu",
+				       "zohomail.eu", "zoho.in",      NULL};
+static const char *const zoho_dkim[] = {"zmail", NULL};
+static const char *const fastmail_spf[] = {"spf.messagingengine.com", NULL};
+static const char *const fastmail_dkim[] = {"fm1", "fm2", "fm3", NULL};
+
 static const struct provider providers[] = {
     {
 	.name = "google",
@@ -43,6 +57,8 @@ static const struct provider providers[] = {
 		     "OAuth2 token command (--token-command)",
 	.domains = google_domains,
 	.mx_suffixes = google_mx,
+	.spf_includes = google_spf,
+	.dkim_selectors = google_dkim,
     },
     {
 	.name = "microsoft",
@@ -59,6 +75,8 @@ static const struct provider providers[] = {
 		     "and enable SMTP AUTH for the mailbox",
 	.domains = microsoft_domains,
 	.mx_suffixes = microsoft_mx,
+	.spf_includes = microsoft_spf,
+	.dkim_selectors = microsoft_dkim,
     },
     {
 	.name = "yahoo",
@@ -74,6 +92,8 @@ static const struct provider providers[] = {
 		     "Security",
 	.domains = yahoo_domains,
 	.mx_suffixes = yahoo_mx,
+	.spf_includes = yahoo_spf,
+	.dkim_selectors = yahoo_dkim,
     },
     {
 	.name = "zoho",
@@ -90,6 +110,8 @@ static const struct provider providers[] = {
 		     "two-factor authentication is on",
 	.domains = zoho_domains,
 	.mx_suffixes = zoho_mx,
+	.spf_includes = zoho_spf,
+	.dkim_selectors = zoho_dkim,
     },
     {
 	.name = "fastmail",
@@ -105,6 +127,8 @@ static const struct provider providers[] = {
 		     "Privacy & Security)",
 	.domains = fastmail_domains,
 	.mx_suffixes = fastmail_mx,
+	.spf_includes = fastmail_spf,
+	.dkim_selectors = fastmail_dkim,
     },
     {
 	.name = "generic",

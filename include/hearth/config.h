@@ -24,14 +24,27 @@
 #ifndef HEARTH_CONFIG_H
 #define HEARTH_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hearth/err.h"
 
 /* A larger file is refused (it is not a configuration file). */
 #define CONFIG_MAX_FILE_BYTES (64 * 1024)
+/* Entries of one comma-separated list at most. */
+#define CONFIG_MAX_LIST_ITEMS 32
 /* Same bound as MESSAGE_MAX_TOKEN_NAME_BYTES. */
 #define CONFIG_MAX_TOKEN_HEADER_BYTES 76
+
+/*
+ * A comma-separated list: n strings, items NULL-ended (so it can be passed
+ * as a const char *const * of n), both owned by the struct config. An empty
+ * value in the file is an empty list (n == 0, items = {NULL}).
+ */
+struct config_list {
+	char **items;
+	size_t n;
+};
 
 /*
  * The configuration. Every string is owned by the struct and freed by
@@ -97,6 +110,21 @@ struct config {
 	unsigned readiness_cold_min;	    /* cold_min, 30, 1..500 */
 	/* cold_max, 50, cold_min..1000 */
 	unsigned readiness_cold_max;
+	/* [checks]: the deliverability checks (include/hearth/check.h) */
+	bool checks_enabled; /* enabled, default yes; yes/no, true/false */
+	/*
+	 * dkim_selectors: each "selector" (tried for every domain) or
+	 * "domain:selector" (for that domain only), lower case; default none
+	 */
+	struct config_list checks_dkim_selectors;
+	/* domain_lists: DNSBL zones queried with the domain, default
+	 * dbl.spamhaus.org */
+	struct config_list checks_domain_lists;
+	/* ip_lists: DNSBL zones queried with each sending IPv4 address,
+	 * default zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org */
+	struct config_list checks_ip_lists;
+	/* bounce_patterns: a path, NULL = SEEDS_DIR/bounce-patterns.conf */
+	char *checks_bounce_patterns;
 	char
 	    *log_level; /* [log] level, default "info"; debug info warn error */
 };

@@ -33,6 +33,17 @@ struct provider {
 	const char *auth_hint;
 	const char *const *domains;	/* consumer domains, NULL-ended */
 	const char *const *mx_suffixes; /* MX host suffixes, NULL-ended */
+	/*
+	 * The SPF includes that authorise the provider's outgoing servers
+	 * (include:_spf.google.com), NULL-ended, the one to advise first;
+	 * NULL when the provider has none (generic)
+	 */
+	const char *const *spf_includes;
+	/*
+	 * The DKIM selectors the provider publishes its customers' keys
+	 * under, NULL-ended; NULL when none is known (generic)
+	 */
+	const char *const *dkim_selectors;
 };
 
 /* By name (case-blind); NULL if unknown. */

@@ -216,6 +216,12 @@ static const char full[] =
 	"auth_clear_days = 5\n"
 	"cold_min = 20\n"
 	"cold_max = 60\n"
+	"[checks]\n"
+	"enabled = no\n"
+	"dkim_selectors = s1, Example.COM:mail ,k2\n"
+	"domain_lists =\n"
+	"ip_lists = bl.test\n"
+	"bounce_patterns = /etc/hearth/bounces.txt\n"
 	"[log]\n"
 	"level = debug\n";
 /* clang-format on */
@@ -266,6 +272,86 @@ static void test_every_key(void)
 	test_assert(cfg->readiness_auth_clear_days == 5);
 	test_assert(cfg->readiness_cold_min == 20);
 	test_assert(cfg->readiness_cold_max == 60);
+	test_assert(!cfg->checks_enabled);
+	test_assert(cfg->checks_dkim_selectors.n == 3);
+	test_assert(str_is(cfg->checks_dkim_selectors.items[0], "s1"));
+	test_assert(
+	    str_is(cfg->checks_dkim_selectors.items[1], "example.com:mail"));
+	test_assert(str_is(cfg->checks_dkim_selectors.items[2], "k2"));
+	test_assert(cfg->checks_dkim_selectors.items[3] == NULL);
+	test_assert(cfg->checks_domain_lists.n == 0);
+	test_assert(cfg->checks_domain_lists.items != NULL &&
+		    cfg->checks_domain_lists.items[0] == NULL);
+	test_assert(cfg->checks_ip_lists.n == 1);
+	test_assert(str_is(cfg->checks_ip_lists.items[0], "bl.test"));
+	test_assert(
+	    str_is(cfg->checks_bounce_patterns, "/etc/hearth/bounces.txt"));
+	config_free(&cfg);
+	test_end();
+}
+
+static void test_checks(void)
+{
+	static const char *const yes[] = {"yes", "true", "on"};
+	static const char *const no[] = {"no", "false", "off"};
+	struct config *cfg = NULL;
+	struct hearth_err err = {0};
+	char text[80];
+
+	test_begin("config: [checks] defaults, booleans and lists");
+	clean_env();
+	test_assert(parse("", &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->checks_enabled);
+	test_assert(cfg != NULL && cfg->checks_dkim_selectors.n == 0 &&
+		    cfg->checks_dkim_selectors.items != NULL &&
+		    cfg->checks_dkim_selectors.items[0] == NULL);
+	test_assert(
+	    cfg != NULL && cfg->checks_domain_lists.n == 1 &&
+	    str_is(cfg->checks_domain_lists.items[0], "dbl.spamhaus.org") &&
+	    cfg->checks_domain_lists.items[1] == NULL);
+	test_assert(
+	    cfg != NULL && cfg->checks_ip_lists.n == 3 &&
+	    str_is(cfg->checks_ip_lists.items[0], "zen.spamhaus.org") &&
+	    str_is(cfg->checks_ip_lists.items[1], "bl.spamcop.net") &&
+	    str_is(cfg->checks_ip_lists.items[2], "b.barracudacentral.org") &&
+	    cfg->checks_ip_lists.items[3] == NULL);
+	test_assert(cfg != NULL && cfg->checks_bounce_patterns == NULL);
+	config_free(&cfg);
+	/* no file at all: the same defaults */
+	test_assert(config_load(NULL, &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->checks_enabled &&
+		    cfg->checks_ip_lists.n == 3 &&
+		    cfg->checks_domain_lists.n == 1);
+	config_free(&cfg);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+		snprintf(text, sizeof(text), "[checks]\nenabled = %s\n",
+			 yes[i]);
+		test_assert(parse(text, &cfg, &err) == 0);
+		test_assert(cfg != NULL && cfg->checks_enabled);
+		config_free(&cfg);
+		snprintf(text, sizeof(text), "[checks]\nenabled = %s\n", no[i]);
+		test_assert(parse(text, &cfg, &err) == 0);
+		test_assert(cfg != NULL && !cfg->checks_enabled);
+		config_free(&cfg);
+	}
+	/* an empty list is none; white space around entries is dropped */
+	test_assert(parse("[checks]\nip_lists =\ndomain_lists = ; none\n"
+			  "dkim_selectors =  A.test:S1 ,\tdefault\n",
+			  &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->checks_ip_lists.n == 0 &&
+		    cfg->checks_ip_lists.items[0] == NULL);
+	test_assert(cfg != NULL && cfg->checks_domain_lists.n == 0);
+	test_assert(cfg != NULL && cfg->checks_dkim_selectors.n == 2 &&
+		    str_is(cfg->checks_dkim_selectors.items[0], "a.test:s1") &&
+		    str_is(cfg->checks_dkim_selectors.items[1], "default"));
+	config_free(&cfg);
+	/* 32 entries are fine */
+	test_assert(parse("[checks]\ndkim_selectors = a,b,c,d,e,f,g,h,i,j,k,l,"
+			  "m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,bb,cc,dd,ee,ff\n",
+			  &cfg, &err) == 0);
+	test_assert(cfg != NULL && cfg->checks_dkim_selectors.n == 32 &&
+		    str_is(cfg->checks_dkim_selectors.items[31], "ff") &&
+		    cfg->checks_dkim_selectors.items[32] == NULL);
 	config_free(&cfg);
 	test_end();
 }
@@ -409,7 +495,38 @@ static const struct bad_case bad_cases[] = {
      "cold_min, cold_max)"},
     {"[readyness]\n",
      "t.conf:1: unknown section [readyness] (sections: [store], [vault], "
-     "[network], [warmup], [content], [readiness], [log])"},
+     "[network], [warmup], [content], [readiness], [checks], [log])"},
+    /* [checks] */
+    {"[checks]\nenabled = maybe\n",
+     "t.conf:2: [checks] enabled: 'maybe' is not yes or no (allowed: yes, "
+     "no, true, false, on, off)"},
+    {"[checks]\nenabled =\n",
+     "t.conf:2: [checks] enabled has no value (remove the line"},
+    {"[checks]\nip_lists = zen.spamhaus.org,,bl.spamcop.net\n",
+     "t.conf:2: [checks] ip_lists: '' is not allowed (host names separated "
+     "by commas"},
+    {"[checks]\ndomain_lists = dbl.spamhaus.org,\n",
+     "t.conf:2: [checks] domain_lists: '' is not allowed"},
+    {"[checks]\nip_lists = 127.0.0.1:53\n",
+     "t.conf:2: [checks] ip_lists: '127.0.0.1:53' is not allowed"},
+    {"[checks]\ndkim_selectors = s1,example.com:\n",
+     "t.conf:2: [checks] dkim_selectors: 'example.com:' is not allowed "
+     "(selectors or domain:selector"},
+    {"[checks]\ndkim_selectors = a:b:c\n",
+     "t.conf:2: [checks] dkim_selectors: 'a:b:c' is not allowed"},
+    {"[checks]\ndkim_selectors = sel ector\n",
+     "t.conf:2: [checks] dkim_selectors: 'sel ector' is not allowed"},
+    {"[checks]\ndkim_selectors = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,"
+     "v,w,x,y,z,aa,bb,cc,dd,ee,ff,gg\n",
+     "t.conf:2: [checks] dkim_selectors: more than 32 entries"},
+    {"[checks]\nbounce_patterns = bounces.txt\n",
+     "t.conf:2: [checks] bounce_patterns: 'bounces.txt' is not an absolute "
+     "path"},
+    {"[checks]\nip_lists = a.test\nip_lists = b.test\n",
+     "t.conf:3: [checks] ip_lists is set twice (first on line 2)"},
+    {"[checks]\nlists = a.test\n",
+     "t.conf:2: unknown key 'lists' in [checks] (keys: enabled, "
+     "dkim_selectors, domain_lists, ip_lists, bounce_patterns)"},
     {"[warmup]\nretention_days = 366\n",
      "t.conf:2: [warmup] retention_days: 366 is out of range (allowed: 0 "
      "to 365)"},
@@ -785,6 +902,7 @@ int main(void)
 	test_defaults();
 	test_data_dir();
 	test_every_key();
+	test_checks();
 	test_readiness();
 	test_syntax_accepted();
 	test_errors();
