@@ -71,5 +71,6 @@ int cmd_run(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

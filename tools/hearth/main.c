@@ -35,6 +35,8 @@ static const struct command commands[] = {
      cmd_status},
     {"report", "readiness for cold outreach per inbox, domain and client",
      cmd_report},
+    {"check", "deliverability checks of a domain: SPF, DKIM, DMARC, MX, lists",
+     cmd_check},
     {"seeds", "check the content corpus or render sample messages", cmd_seeds},
     {"version", "print the version and exit", cmd_version},
 };
