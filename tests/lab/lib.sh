@@ -191,3 +191,100 @@ lab_check_exactly_once() {
 		WHERE token NOT IN (SELECT token FROM h.exchanges) LIMIT 10")" \
 		"no message with a token hearth does not know"
 }
+
+# lab_mail_files ADDR TEXT: the message files (any folder, new/ and cur/) of
+# ADDR's Maildir that contain TEXT, one path a line.
+lab_mail_files() {
+	local addr=$1 text=$2
+	find "$LAB_DIR/mail/${addr#*@}/${addr%@*}/Maildir" -type f \
+		\( -path '*/new/*' -o -path '*/cur/*' \) -print0 2>/dev/null |
+		xargs -0 -r grep -lF -- "$text" 2>/dev/null || true
+}
+
+# lab_wait_mail ADDR TEXT [SECONDS]: wait (default 20 s) until a message
+# file of ADDR's Maildir contains TEXT and print its path; exit 1 on timeout.
+lab_wait_mail() {
+	local f i
+	for ((i = 0; i < ${3:-20} * 10; i++)); do
+		f=$(lab_mail_files "$1" "$2" | head -1)
+		[ -z "$f" ] || { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab_dns NAME TYPE [tcp]: one query to the lab's DNS (127.0.0.1,
+# LAB_DNS_PORT) over UDP, or TCP. Prints the response code (NOERROR,
+# NXDOMAIN, REFUSED ...), then one line per answer: type, TTL and value (A
+# the address, MX "PREFERENCE HOST", PTR the host, TXT each string quoted,
+# space-separated, as dig shows them). Exit 1 when no answer came in 3 s.
+lab_dns() {
+	python3 - "$LAB_DNS_PORT" "$@" <<'PY'
+import random, socket, struct, sys
+
+port, name, qtype = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+tcp = len(sys.argv) > 4 and sys.argv[4] == "tcp"
+types = {"A": 1, "NS": 2, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28}
+names = {v: k for k, v in types.items()}
+q = struct.pack(">HHHHHH", random.randrange(65536), 0x0100, 1, 0, 0, 0)
+for label in name.rstrip(".").split("."):
+    q += bytes([len(label)]) + label.encode()
+q += b"\0" + struct.pack(">HH", types[qtype], 1)
+try:
+    if tcp:
+        s = socket.create_connection(("127.0.0.1", port), timeout=3)
+        s.sendall(struct.pack(">H", len(q)) + q)
+        d = b""
+        while len(d) < 2 or len(d) < 2 + struct.unpack(">H", d[:2])[0]:
+            chunk = s.recv(65535)
+            if not chunk:
+                break
+            d += chunk
+        d = d[2:]
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(q, ("127.0.0.1", port))
+        d = s.recv(65535)
+except OSError as e:
+    print("no answer: %s" % e, file=sys.stderr)
+    sys.exit(1)
+
+def dname(off):
+    labels, end = [], None
+    while d[off]:
+        if d[off] >= 192:
+            end = end or off + 2
+            off = (d[off] & 63) << 8 | d[off + 1]
+            continue
+        labels.append(d[off + 1:off + 1 + d[off]].decode())
+        off += 1 + d[off]
+    return ".".join(labels), end or off + 1
+
+rcodes = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"]
+rcode = d[3] & 15
+print(rcodes[rcode] if rcode < len(rcodes) else "RCODE%d" % rcode)
+off = dname(12)[1] + 4
+for _ in range(struct.unpack(">H", d[6:8])[0]):
+    off = dname(off)[1]
+    typ, _cls, ttl, rdlen = struct.unpack(">HHIH", d[off:off + 10])
+    off += 10
+    rd = d[off:off + rdlen]
+    if typ == 1:
+        val = ".".join(str(b) for b in rd)
+    elif typ == 15:
+        val = "%d %s" % (struct.unpack(">H", rd[:2])[0], dname(off + 2)[0])
+    elif typ in (2, 12):
+        val = dname(off)[0]
+    elif typ == 16:
+        strings, i = [], 0
+        while i < len(rd):
+            strings.append('"%s"' % rd[i + 1:i + 1 + rd[i]].decode())
+            i += 1 + rd[i]
+        val = " ".join(strings)
+    else:
+        val = rd.hex()
+    print("%s %d %s" % (names.get(typ, str(typ)), ttl, val))
+    off += rdlen
+PY
+}
