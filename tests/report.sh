@@ -8,7 +8,11 @@
 # verdicts, --client scoping (no byte of any format names the other
 # client's addresses or domains), --inbox, --since, --as-of and the
 # simulated clock, the configuration's [readiness] rule, CSV rows and
-# quoting, --days, -o FILE, and the exit codes of bad arguments.
+# quoting, --days, -o FILE, and the exit codes of bad arguments. Domain
+# checks (schema v4): the newest as of the report's day is carried per
+# domain, a failing one holds a would-be-ready inbox at warming with its
+# sentence among the reasons, and a scoped report redacts their texts too;
+# auto-replies are counted in the window and the history.
 . "$(dirname "$0")/lab/assert.sh"
 hearth=${1:?usage: report.sh HEARTH}
 schema=$(cd "$(dirname "$0")/.." && pwd)/docs/report.schema.json
@@ -82,6 +86,37 @@ days gone@brightpath.test 2026-03-01 3 5 5 0 21
 sql "INSERT INTO ramp_days (inbox_id, day, planned, sent, inbox)
 	SELECT id, '2026-03-21', 2, 2, 2 FROM inboxes
 	WHERE address = 'warming@acme-sales.test'"
+# auto-replies: one day inside the window of 2026-03-20, one before it
+sql "UPDATE ramp_days SET auto_replies = 2 WHERE day = '2026-03-18' AND
+	inbox_id = (SELECT id FROM inboxes WHERE address = 'ready@acme-sales.test');
+	UPDATE ramp_days SET auto_replies = 1 WHERE day = '2026-03-10' AND
+	inbox_id = (SELECT id FROM inboxes WHERE address = 'ready@acme-sales.test')"
+# check DOMAIN 'YYYY-MM-DD HH:MM' WORST FAILURE|NULL FINDINGS-JSON: a
+# domain_checks row as the engine writes it (check_report_to_json's shape)
+check() {
+	local at failure=NULL
+	at=$(date -u -d "$2" +%s)
+	[ "$4" = NULL ] || failure="'${4//\'/\'\'}'"
+	sql "INSERT INTO domain_checks (domain_id, checked_at, worst, failure,
+	  report) SELECT id, $at, '$3', $failure,
+	  json_object('domain', '$1', 'provider', NULL, 'worst', '$3',
+	    'failure', $failure, 'findings', json('${5//\'/\'\'}'))
+	FROM domains WHERE name = '$1'"
+}
+pass_findings='[{"check":"mx","status":"pass","summary":"MX records found.","fix":null,"record":null},
+	{"check":"spf","status":"pass","summary":"SPF authorises 127.0.0.1.","fix":null,"record":"v=spf1 ip4:127.0.0.1 -all"}]'
+spf_fail='SPF of acme-sales.test does not authorise 127.0.0.1 (add ip4:127.0.0.1 to the SPF record of acme-sales.test)'
+# acme-sales.test passes on 2026-03-19 and fails SPF on 2026-03-21 (after
+# the as-of day of most reports below); acme-mail.test is never checked;
+# brightpath.test passes, a finding naming acme-mail.test, one malformed
+check acme-sales.test '2026-03-19 06:00' pass NULL "$pass_findings"
+check acme-sales.test '2026-03-21 06:00' fail "$spf_fail" \
+	'[{"check":"mx","status":"pass","summary":"MX records found.","fix":null,"record":null},
+	{"check":"spf","status":"fail","summary":"SPF of acme-sales.test does not authorise 127.0.0.1","fix":"add ip4:127.0.0.1 to the SPF record of acme-sales.test","record":"v=spf1 -all"}]'
+check brightpath.test '2026-03-18 06:30' pass NULL \
+	'[{"check":"spf","status":"pass","summary":"SPF of brightpath.test includes _spf.acme-mail.test, which authorises 127.0.0.1.","fix":null,"record":"v=spf1 include:_spf.acme-mail.test -all"},
+	{"check":"dkim","status":"bogus","summary":"a finding of a status nobody knows"},
+	{"check":"dmarc","status":"pass","summary":"DMARC policy p=reject; reports to dmarc@brightpath.test.","fix":"Nothing: keep it; acme-mail.test reports are not needed."}]'
 nrows=$(sql "SELECT count(*) FROM ramp_days r JOIN inboxes i ON i.id = r.inbox_id
 	WHERE i.state <> 'removed' AND r.day <= '2026-03-20'")
 assert_eq 71 "$nrows" "the database holds the test's rows"
@@ -160,6 +195,42 @@ assert_match "$(pick "$tmp/all.json" 'by["paused@brightpath.test"]["reasons"][0]
 assert_eq "paused 20" "$(pick "$tmp/all.json" 'i = by["paused@brightpath.test"]; i["state"] + " " + str(min(i["score"], 20))')" \
 	"the paused inbox scores at most 20"
 
+# ---- domain checks and auto-replies ----
+# dom FILE CLIENT DOMAIN: that domain entry's checks, or None
+domcheck='lambda c, n: [x.get("checks") for k in d["clients"] if k["name"] == c for x in k["domains"] if x["name"] == n][0]'
+assert_eq "2026-03-19T06:00:00Z pass None 2 None" \
+	"$(pick "$tmp/all.json" "dom = $domcheck"'; c = dom("acme", "acme-sales.test"); " ".join(str(x) for x in (c["checked_at"], c["worst"], c["failure"], len(c["findings"]), dom("acme", "acme-mail.test")))')" \
+	"as of 2026-03-20: acme-sales.test's check of 03-19 (the failing one of 03-21 is later); acme-mail.test never checked: no checks"
+assert_eq "spf:pass:None dmarc:pass:Nothing: keep it; acme-mail.test reports are not needed." \
+	"$(pick "$tmp/all.json" "dom = $domcheck"'; " ".join("%s:%s:%s" % (f["check"], f["status"], f["fix"]) for f in dom("brightpath", "brightpath.test")["findings"])')" \
+	"brightpath.test: the findings with a known status, fix null or as recorded (unscoped)"
+assert_eq "[]" "$(pick "$tmp/all.json" '[r for r in by["ready@acme-sales.test"]["reasons"] if "check" in r]')" \
+	"a passing check adds no reason"
+assert_eq "2 2 0" \
+	"$(pick "$tmp/all.json" 'i = by["ready@acme-sales.test"]; h = {x["day"]: x for x in i["history"]}; " ".join(str(x) for x in (i["window"]["auto_replies"], h["2026-03-18"]["auto_replies"], h["2026-03-17"]["auto_replies"]))')" \
+	"auto-replies: the window's (the one before it left out) and each history row's"
+h report --as-of 2026-03-21 >"$tmp/fail.json"
+assert_eq "" "$(validate "$tmp/fail.json")" "as of 2026-03-21: the JSON validates"
+assert_eq "warming 0 fail 2026-03-21T06:00:00Z" \
+	"$(pick "$tmp/fail.json" "dom = $domcheck"'; i = by["ready@acme-sales.test"]; c = dom("acme", "acme-sales.test"); " ".join(str(x) for x in (i["verdict"], i["cold_per_day"], c["worst"], c["checked_at"]))')" \
+	"a failing SPF check holds the otherwise ready inbox at warming, no cold volume"
+assert_eq "True" \
+	"$(pick "$tmp/fail.json" '"A deliverability check fails: '"$spf_fail"'." in by["ready@acme-sales.test"]["reasons"]')" \
+	"the failure sentence is among its reasons"
+assert_eq "$spf_fail" "$(pick "$tmp/fail.json" "dom = $domcheck"'; dom("acme", "acme-sales.test")["failure"]')" \
+	"the domain entry carries the failure sentence"
+assert_eq "ready" "$(pick "$tmp/fail.json" 'by["ready2@brightpath.test"]["verdict"]')" \
+	"a passing domain's ready inbox stays ready"
+h report --as-of 2026-03-21 --client brightpath >"$tmp/bright-fail.json"
+assert_eq "" "$(validate "$tmp/bright-fail.json")" "the scoped JSON with checks validates"
+assert_eq "SPF of brightpath.test includes [redacted], which authorises 127.0.0.1. | Nothing: keep it; [redacted] reports are not needed." \
+	"$(pick "$tmp/bright-fail.json" "dom = $domcheck"'; f = dom("brightpath", "brightpath.test")["findings"]; f[0]["summary"] + " | " + f[1]["fix"]')" \
+	"a scoped report redacts another client's domain in the findings"
+h report --as-of 2026-03-21 --client acme >"$tmp/acme-fail.json"
+assert_eq "True" \
+	"$(pick "$tmp/acme-fail.json" '"A deliverability check fails: '"$spf_fail"'." in by["ready@acme-sales.test"]["reasons"]')" \
+	"a client's own domain stays named in its failure sentence"
+
 # ---- --client: nothing of the other client, in any format ----
 leak() { # FILE WORDS...: the words found in FILE
 	local f=$1 w
@@ -181,10 +252,12 @@ assert_eq 0 $? "report --client acme --format csv exits 0"
 h report "${asof[@]}" --client acme --format csv --days >"$tmp/acme-days.csv"
 h report "${asof[@]}" --client brightpath --format csv >"$tmp/bright.csv"
 h report "${asof[@]}" --client brightpath --format csv --days >"$tmp/bright-days.csv"
-for f in acme.json acme.csv acme-days.csv; do
+h report --as-of 2026-03-21 --client acme --format csv >"$tmp/acme-fail.csv"
+h report --as-of 2026-03-21 --client brightpath --format csv >"$tmp/bright-fail.csv"
+for f in acme.json acme.csv acme-days.csv acme-fail.json acme-fail.csv; do
 	assert_eq "" "$(leak "$tmp/$f" $bright_names)" "--client acme ($f) names nothing of brightpath"
 done
-for f in bright.json bright.csv bright-days.csv; do
+for f in bright.json bright.csv bright-days.csv bright-fail.json bright-fail.csv; do
 	assert_eq "" "$(leak "$tmp/$f" $acme_names)" "--client brightpath ($f) names nothing of acme"
 done
 assert_eq "Paused: SMTP refused: 550 5.7.1 <[redacted]>, relay of [redacted] denied; run \`hearth inbox resume paused@brightpath.test\`." \
@@ -197,6 +270,14 @@ if h report "${asof[@]}" --client acme --format html >"$tmp/acme.html" 2>"$tmp/h
 	assert_eq "" "$(leak "$tmp/acme.html" $bright_names)" "--client acme (html) names nothing of brightpath"
 	assert_eq "" "$(leak "$tmp/bright.html" $acme_names)" "--client brightpath (html) names nothing of acme"
 	assert_match "$(head -c 200 "$tmp/acme.html")" '<!DOCTYPE html>|<html' "the HTML is a page"
+	h report --as-of 2026-03-21 --client acme --format html >"$tmp/acme-fail.html"
+	page=$(tr '\n' ' ' <"$tmp/acme-fail.html")
+	assert_match "$page" '<h2>Domain authentication and blacklists</h2>' "the HTML has the checks section"
+	assert_match "$page" 'acme-mail\.test</span></h3> <p class="nodata">Not checked yet\.</p>' \
+		"a domain never checked says so"
+	assert_eq 1 "$(grep -cF "<strong>Fails:</strong> $spf_fail</p>" "$tmp/acme-fail.html")" \
+		"the failing domain's sentence is shown"
+	assert_eq "" "$(leak "$tmp/acme-fail.html" $bright_names)" "--client acme (html, checks) names nothing of brightpath"
 else
 	echo "        note: the HTML renderer is not built yet ($(cat "$tmp/html.err")): its scoping is not checked"
 fi
@@ -251,7 +332,7 @@ assert_eq "100 40 warming" \
 # ---- CSV ----
 h report "${asof[@]}" --format csv >"$tmp/all.csv"
 assert_eq 0 $? "report --format csv exits 0"
-assert_eq "address,client,domain,provider,state,verdict,score,cold_per_day,ramp_step,ramp_days,measured,inbox_share,spam_share,bounce_share,sent_window,reasons" \
+assert_eq "address,client,domain,provider,state,verdict,score,cold_per_day,ramp_step,ramp_days,measured,inbox_share,spam_share,bounce_share,sent_window,reasons,checks,checks_failure" \
 	"$(head -1 "$tmp/all.csv" | tr -d '\r')" "the CSV header"
 assert_eq "6 6" "$(wc -l <"$tmp/all.csv") $(grep -c $'\r$' "$tmp/all.csv")" \
 	"a header and a row per inbox, each ending in CRLF"
@@ -262,20 +343,30 @@ with open(sys.argv[1], newline="") as f:
     r = list(csv.DictReader(f))
 run(sys.argv[2], {"r": r, "by": {x["address"]: x for x in r}})' "$1" "$2" 2>&1
 }
-assert_eq "at risk 0.600 0.400 0.000 70 16" \
+assert_eq "at risk 0.600 0.400 0.000 70 18" \
 	"$(csvpick "$tmp/all.csv" 'x = by["risky@acme-mail.test"]; " ".join((x["verdict"], x["inbox_share"], x["spam_share"], x["bounce_share"], x["sent_window"], str(len(x))))')" \
 	"a CSV row: the verdict, shares as 0.000, sent over the window"
 assert_match "$(csvpick "$tmp/all.csv" 'by["paused@brightpath.test"]["reasons"]')" \
 	'^Paused: SMTP refused: 550 5.7.1 <ready@acme-sales.test>, relay of .*; ' \
 	"reasons joined with '; ', a field with a comma quoted and read back whole"
 assert_match "$(grep '^"\?paused@' "$tmp/all.csv")" ',"Paused: [^"]*, relay' "the comma field is quoted"
+assert_eq "pass||||pass|" \
+	"$(csvpick "$tmp/all.csv" '"|".join(by[a]["checks"] + "|" + by[a]["checks_failure"] for a in ("ready@acme-sales.test", "risky@acme-mail.test", "ready2@brightpath.test"))')" \
+	"checks: the domain's worst as of the day, empty when never checked"
+h report --as-of 2026-03-21 --format csv >"$tmp/fail.csv"
+assert_eq "fail|$spf_fail|warming" \
+	"$(csvpick "$tmp/fail.csv" 'x = by["ready@acme-sales.test"]; "|".join((x["checks"], x["checks_failure"], x["verdict"]))')" \
+	"checks and checks_failure of a failing domain"
 h report "${asof[@]}" --format csv --days >"$tmp/days.csv"
-assert_eq "address,client,day,volume,planned,sent,inbox,spam,other,missing,rescued,read,flagged,replied,failed,bounced,step" \
+assert_eq "address,client,day,volume,planned,sent,inbox,spam,other,missing,rescued,read,flagged,replied,failed,bounced,step,auto_replies" \
 	"$(head -1 "$tmp/days.csv" | tr -d '\r')" "the --days header"
 assert_eq "$((nrows + 1))" "$(wc -l <"$tmp/days.csv" | tr -d ' ')" "--days: a row per inbox-day up to as_of"
 assert_eq "acme 2026-03-20 10 6 4 21" \
 	"$(csvpick "$tmp/days.csv" 'x = [x for x in r if x["address"] == "risky@acme-mail.test"][-1]; " ".join((x["client"], x["day"], x["sent"], x["inbox"], x["spam"], x["step"]))')" \
 	"a --days row"
+assert_eq "2 0" \
+	"$(csvpick "$tmp/days.csv" 'x = {y["day"]: y["auto_replies"] for y in r if y["address"] == "ready@acme-sales.test"}; x["2026-03-18"] + " " + x["2026-03-17"]')" \
+	"--days: auto_replies per day"
 h report --as-of 2026-03-21 --format csv --days --inbox warming@acme-sales.test >"$tmp/nostate.csv"
 assert_eq "2026-03-21 2 " "$(csvpick "$tmp/nostate.csv" 'x = r[-1]; x["day"] + " " + x["sent"] + " " + x["step"]')" \
 	"a row without a ramp state has an empty step"

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The HTML readiness report (tools/hearth/report_html.c), rendered without
 # the command by test_report_html from the fixtures in tests/data/report/
-# (make_fixtures.py writes them): per fixture, the page is well-formed, is
+# (make_fixtures.py writes them) and a "checks" fixture made here (full.json
+# with domain checks, their texts hostile): per fixture, the page is
+# well-formed, is
 # self-contained (no script, no reference to anything outside the file),
 # shows every string of the JSON as text and never as markup; then headless
 # Chromium draws it (a screenshot that is not blank, in the colours of the
@@ -14,7 +16,35 @@ data=$2
 start=$SECONDS
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fixtures="full empty hostile missing"
+fixtures="full empty hostile missing checks"
+# The JSON of fixture $1: tests/data/report/, or made here.
+json_of() {
+	if [ -f "$data/$1.json" ]; then echo "$data/$1.json"; else echo "$tmp/$1.json"; fi
+}
+# checks: full.json with the domain checks of schema v4: a failing one whose
+# texts carry markup, entities and control characters (they come from DNS
+# records), a passing one, one malformed, one never checked.
+python3 - "$data/full.json" "$tmp/checks.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+doms = [x for c in d["clients"] for x in c["domains"]]
+doms[0]["checks"] = {
+    "checked_at": "2026-03-21T06:00:00Z", "worst": "fail",
+    "failure": "SPF fails: <b>v=spf1 -all</b> & \"quoted\" (add ip4:127.0.0.1)",
+    "findings": [
+        {"check": "mx", "status": "pass", "summary": "MX records found.", "fix": None},
+        {"check": "spf", "status": "fail",
+         "summary": "SPF record says <script>alert(7)</script> &amp; \x01ends",
+         "fix": "Replace \"<img src=x onerror=alert(8)>\" with 'v=spf1 ip4:127.0.0.1 -all'"},
+        {"check": "blacklist", "status": "warn", "summary": "Listed on <i>zen</i>.example.", "fix": "Ask for delisting."},
+        {"check": "dkim<svg onload=alert(9)>", "status": "bogus\"><i>",
+         "summary": "A finding of a check nobody knows.", "fix": None},
+        "not an object", 42]}
+doms[1]["checks"] = {"checked_at": "2026-03-20T23:59:59Z", "worst": "pass", "failure": None,
+    "findings": [{"check": "dmarc", "status": "pass", "summary": "DMARC p=reject.", "fix": None}]}
+doms[2]["checks"] = {"checked_at": 12, "worst": ["fail"], "findings": {"check": "spf"}}
+json.dump(d, open(sys.argv[2], "w"))
+PY
 
 # check.py PAGE REPORT.json: parses PAGE (the rendered file, or Chromium's
 # DOM of it) and prints every problem: unbalanced or unknown elements, a
@@ -156,6 +186,16 @@ for i in inboxes:
             shown(r, "reason")
     if any(isinstance(d, dict) for d in arr(i.get("history"))):
         charts += 2
+# a domain's checks: the failure, each finding's summary and fix
+for c in arr(report.get("clients")):
+    for dom in arr(obj(c).get("domains")):
+        ch = obj(obj(dom).get("checks"))
+        if nonempty(ch.get("failure")):
+            shown(ch["failure"], "check failure")
+        for f in arr(ch.get("findings")):
+            for key in ("summary", "fix"):
+                if nonempty(obj(f).get(key)):
+                    shown(f[key], "finding " + key)
 if page.classes["inbox"] != len(inboxes):
     page.problem("%d inbox sections for %d inboxes" % (page.classes["inbox"], len(inboxes)))
 if page.tags["svg"] != charts:
@@ -252,12 +292,12 @@ assert_ok "the renderer's own checks (refusals, a failed write)" "$render"
 
 for f in $fixtures; do
 	page=$tmp/$f.html
-	"$render" "$data/$f.json" >"$page" 2>"$tmp/$f.err"
+	"$render" "$(json_of "$f")" >"$page" 2>"$tmp/$f.err"
 	assert_eq 0 $? "$f: renders"
 	out=$(head -c 15 "$page")
 	assert_eq "<!DOCTYPE html>" "$out" "$f: is an HTML5 document"
 	assert_ok "$f: parses: balanced, self-contained, escaped, complete" \
-		python3 "$tmp/check.py" "$page" "$data/$f.json"
+		python3 "$tmp/check.py" "$page" "$(json_of "$f")"
 	assert_no_match "$(grep -ci '<script' "$page")" '^[1-9]' "$f: no <script"
 	assert_no_match "$(grep -Eci 'https?:' "$page")" '^[1-9]' \
 		"$f: no http:// or https:// reference at all"
@@ -289,6 +329,35 @@ assert_match "$(cat "$tmp/empty.html")" 'There are no inboxes in this report yet
 	"empty: says there are no inboxes"
 assert_match "$(cat "$tmp/missing.html")" 'odd-verdict@missing\.test' \
 	"missing: renders the inboxes it can"
+page=$(tr '\n' ' ' <"$tmp/checks.html")
+assert_match "$page" '<section id="checks" class="domain-checks"> <h2>Domain authentication and blacklists</h2>' \
+	"checks: the section renders"
+assert_match "$page" 'acme-roofing\.test</span><span class="sub">Acme Roofing Ltd</span></h3> <p class="meta">Checked <time datetime="2026-03-21T06:00:00Z">2026-03-21 06:00 UTC</time> &#183; Worst finding: <span class="badge v-risk">' \
+	"checks: the domain, its client, the check's date and its worst as a badge"
+assert_match "$page" '<td>SPF</td><td><span class="badge v-risk"><span class="mark" aria-hidden="true">&#10007;</span> fail</span></td>' \
+	"checks: a failing finding in the at-risk colours, its word beside"
+assert_match "$page" '<td>MX</td><td><span class="badge v-ready">[^/]*</span> pass</span></td><td>MX records found\.</td><td>&#8211;</td>' \
+	"checks: a passing finding in the ready colours; no fix: a dash"
+assert_match "$page" '<td>Block lists</td><td><span class="badge v-warming">[^/]*</span> warn</span>' \
+	"checks: a warning in the warming colours"
+assert_match "$page" 'SPF record says &lt;script&gt;alert\(7\)&lt;/script&gt; &amp;amp; ends' \
+	"checks: hostile text in a finding is escaped (an entity once more), control characters dropped"
+assert_match "$page" 'Replace &quot;&lt;img src=x onerror=alert\(8\)&gt;&quot; with &#39;v=spf1' \
+	"checks: a hostile fix is escaped"
+assert_match "$page" '<strong>Fails:</strong> SPF fails: &lt;b&gt;v=spf1 -all&lt;/b&gt; &amp; &quot;quoted&quot;' \
+	"checks: the failure sentence is escaped"
+assert_match "$page" 'dkim&lt;svg onload=alert\(9\)&gt;</td><td><span class="badge v-unknown">[^/]*</span> bogus&quot;&gt;&lt;i&gt;</span>' \
+	"checks: an unknown check and status are shown escaped, in the unknown colours"
+assert_match "$page" 'nwtraders\.test</span><span class="sub">Northwind Traders</span></h3> <p class="nodata">Not checked yet\.</p>' \
+	"checks: a domain never checked says so"
+assert_match "$page" 'northwind\.test</span><span class="sub">Northwind Traders</span></h3> <p class="meta">Checked &#8211; &#183; Worst finding: &#8211;</p> <p class="nodata">No findings recorded\.</p>' \
+	"checks: malformed checks show dashes and nothing else"
+assert_eq 5 "$(sed -n '/<section id="checks"/,/<\/section>/p' "$tmp/checks.html" | grep -c '^<tr><td>')" \
+	"checks: a row per finding that is an object (4 and 1)"
+assert_no_match "$(cat "$tmp/checks.html")" '<script|<img|<svg onload|<i>|<b>v=' \
+	"checks: no markup from the findings reaches the page"
+assert_match "$(tr '\n' ' ' <"$tmp/full.html")" 'acmemail\.test</span><span class="sub">Acme Roofing Ltd</span></h3> <p class="nodata">Not checked yet\.</p>' \
+	"full: a report made before domain checks says each domain is not checked yet"
 
 chrome=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chrome" ]; then
@@ -329,7 +398,7 @@ for f in $fixtures; do
 	chrome_run "$f-dom" --dump-dom "file://$tmp/$f.html" >"$dom"
 	assert_eq 0 $? "$f: chromium dumps the DOM"
 	assert_ok "$f: the DOM as Chromium built it holds it all, and no script" \
-		python3 "$tmp/check.py" "$dom" "$data/$f.json"
+		python3 "$tmp/check.py" "$dom" "$(json_of "$f")"
 done
 dom=$(cat "$tmp/full.dom")
 for a in sam@acme-roofing.test quotes@acme-roofing.test jo@acmemail.test \

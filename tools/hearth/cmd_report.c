@@ -10,9 +10,15 @@
  *
  * Scoping: with --client or --inbox the document holds that client's
  * inboxes only. Ramp day rows hold no peer names, and no failure text of an
- * exchange is read; the one free text that goes in, an inbox's pause
- * reason, may quote a server's words: any address or domain of another
- * client in it is replaced before it is used.
+ * exchange is read; the free texts that go in, an inbox's pause reason
+ * (which may quote a server's words) and its domain's checks (sentences
+ * quoting DNS records, which may include another client's domain), have any
+ * address or domain of another client replaced before they are used.
+ *
+ * Domain checks: the newest check of each domain at or before the end of
+ * the as-of day is read once; a domain whose worst finding fails holds its
+ * would-be-ready inboxes at warming (readiness.h), and the domain's entry
+ * carries the findings.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -224,6 +230,12 @@ struct report_mark {
 	const char *domain; /* borrowed from the inbox's entry */
 };
 
+/* The newest domain checks as of the report's day, by domain id. */
+struct report_checks {
+	struct store_domain_check *v;
+	size_t n;
+};
+
 static void rollup_add(struct readiness_rollup *r, const struct report_mark *m)
 {
 	struct readiness_result res;
@@ -304,27 +316,143 @@ struct report_ctx {
 	 * the document is left out then) */
 	bool history;
 	json_t *inboxes; /* the document's array */
+	struct report_checks checks;
 };
+
+/* A text as it may go into the document: redacted when scoped. */
+static char *scoped_text(const struct report_ctx *ctx, const char *text)
+{
+	return ctx->out != NULL ? redact(ctx->out, text) : xstrdup(text);
+}
+
+static int check_id_cmp(const void *a, const void *b)
+{
+	const struct store_domain_check *x = a, *y = b;
+
+	return (x->domain_id > y->domain_id) - (x->domain_id < y->domain_id);
+}
+
+/* The newest check of every domain up to the end of day as_of, sorted by
+ * domain id. */
+static int checks_load(struct store *store, int64_t as_of,
+		       struct report_checks *c, struct hearth_err *err)
+{
+	if (store_domain_check_latest(store, 0,
+				      (as_of + 1) * CLOCK_DAY_SECS - 1, &c->v,
+				      &c->n, err) < 0)
+		return -1;
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), check_id_cmp);
+	return 0;
+}
+
+/* The domain's newest check, or NULL when it was never checked. */
+static const struct store_domain_check *
+checks_find(const struct report_checks *c, int64_t domain_id)
+{
+	struct store_domain_check key = {.domain_id = domain_id};
+
+	if (c->n == 0)
+		return NULL;
+	return bsearch(&key, c->v, c->n, sizeof(*c->v), check_id_cmp);
+}
+
+static json_t *stamp_json(int64_t t)
+{
+	char stamp[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return json_null();
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(stamp);
+}
+
+static bool status_name_ok(const char *s)
+{
+	return s != NULL &&
+	       (strcmp(s, "pass") == 0 || strcmp(s, "warn") == 0 ||
+		strcmp(s, "unknown") == 0 || strcmp(s, "fail") == 0);
+}
+
+/* A string member that is there and not empty, else NULL. */
+static const char *member_text(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/*
+ * A domain entry's "checks": when, the worst status, the failure sentence
+ * and the findings of the stored report (check.h's JSON), read
+ * defensively: a finding without a check name, a known status or a summary
+ * is left out, a fix that is not a string is null, the DNS record text is
+ * not carried. Texts are scoped like every other.
+ */
+static json_t *checks_json(const struct report_ctx *ctx,
+			   const struct store_domain_check *c)
+{
+	json_t *report = json_loads(c->report, 0, NULL), *findings, *f;
+	json_t *jf = json_array(), *o;
+	char *failure = c->failure != NULL && c->failure[0] != '\0'
+			    ? scoped_text(ctx, c->failure)
+			    : NULL;
+	size_t i;
+
+	findings = json_object_get(report, "findings");
+	json_array_foreach(findings, i, f)
+	{
+		const char *check = member_text(f, "check");
+		const char *status = member_text(f, "status");
+		const char *summary = member_text(f, "summary");
+		const char *fix = member_text(f, "fix");
+		char *s, *x;
+
+		if (!json_is_object(f) || check == NULL || summary == NULL ||
+		    !status_name_ok(status))
+			continue;
+		s = scoped_text(ctx, summary);
+		x = fix != NULL ? scoped_text(ctx, fix) : NULL;
+		json_array_append_new(jf, json_pack("{s:s, s:s, s:s, s:o}",
+						    "check", check, "status",
+						    status, "summary", s, "fix",
+						    cli_json_str(x)));
+		free(s);
+		free(x);
+	}
+	o = json_pack("{s:o, s:s, s:o, s:o}", "checked_at",
+		      stamp_json(c->checked_at), "worst",
+		      status_name_ok(c->worst) ? c->worst : "unknown",
+		      "failure", cli_json_str(failure), "findings", jf);
+	free(failure);
+	json_decref(report);
+	return o;
+}
 
 static json_t *history_row(const struct store_ramp_day *d, int step)
 {
 	return json_pack(
 	    "{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
-	    "s:i, s:i, s:i, s:o}",
+	    "s:i, s:i, s:i, s:i, s:o}",
 	    "day", d->day, "volume", d->volume, "planned", d->planned, "sent",
 	    d->sent, "inbox", d->inbox, "spam", d->spam, "other", d->other,
 	    "missing", d->missing, "rescued", d->rescued, "read", d->read,
 	    "flagged", d->flagged, "replied", d->replied, "failed", d->failed,
-	    "bounced", d->bounced, "auth_failures", d->auth_failures, "step",
+	    "bounced", d->bounced, "auto_replies", count(d->auto_replies),
+	    "auth_failures", d->auth_failures, "step",
 	    step >= 0 ? json_integer(step) : json_null());
 }
 
 /*
- * Assess one inbox, append its entry to the document and fill *mark. 0, or
- * -1 with *err.
+ * Assess one inbox, append its entry to the document and fill *mark. check
+ * is its domain's newest check, or NULL. 0, or -1 with *err.
  */
 static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 			const char *client, const char *domain,
+			const struct store_domain_check *check,
 			struct report_mark *mark, struct hearth_err *err)
 {
 	struct store_ramp_day *rows = NULL;
@@ -332,10 +460,10 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 	struct readiness_result *res = NULL;
 	struct readiness_input input = {0};
 	char before[CLOCK_DATE_SIZE];
-	char *reason = NULL;
+	char *reason = NULL, *checks_reason = NULL;
 	int *steps = NULL;
 	size_t n = 0, n_days = 0;
-	unsigned step = 0, ramp_days = ramp_days_of(in);
+	unsigned step = 0, ramp_days = ramp_days_of(in), auto_replies = 0;
 	bool have_step = false;
 	json_t *jreasons, *jhistory, *jwindow, *o;
 	int ret = -1;
@@ -378,11 +506,21 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 		rd->auth_failures = count(d->auth_failures);
 		rd->volume = count(d->volume);
 		rd->step = (unsigned)carried;
+		/* the window as readiness sums it: the last window_days days
+		 * up to as_of */
+		if (rd->day <= ctx->as_of &&
+		    rd->day > ctx->as_of - (int64_t)ctx->rules.window_days)
+			auto_replies += count(d->auto_replies);
 		n_days++;
 	}
 	if (in->state_reason != NULL)
-		reason = ctx->out != NULL ? redact(ctx->out, in->state_reason)
-					  : xstrdup(in->state_reason);
+		reason = scoped_text(ctx, in->state_reason);
+	if (check != NULL && strcmp(check->worst, "fail") == 0) {
+		input.checks_failed = true;
+		if (check->failure != NULL)
+			checks_reason = scoped_text(ctx, check->failure);
+		input.checks_reason = checks_reason;
+	}
 	input.paused = strcmp(in->state, "active") != 0;
 	input.reason = reason;
 	input.ramp_days = ramp_days;
@@ -401,9 +539,7 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 	jreasons = json_array();
 	for (size_t i = 0; i < res->n_reasons && i < READINESS_MAX_REASONS;
 	     i++) {
-		char *text = ctx->out != NULL
-				 ? redact(ctx->out, res->reasons[i])
-				 : xstrdup(res->reasons[i]);
+		char *text = scoped_text(ctx, res->reasons[i]);
 
 		json_array_append_new(jreasons, json_string(text));
 		free(text);
@@ -419,13 +555,13 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 				      history_row(&rows[k], steps[k]));
 	}
 	jwindow = json_pack(
-	    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}", "days",
-	    (int)ctx->rules.window_days, "measured", (int)res->measured,
+	    "{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:f}",
+	    "days", (int)ctx->rules.window_days, "measured", (int)res->measured,
 	    "inbox", (int)res->inbox, "spam", (int)res->spam, "other",
 	    (int)res->other, "missing", (int)res->missing, "sent",
-	    (int)res->sent, "bounced", (int)res->bounced, "inbox_share",
-	    res->inbox_share, "spam_share", res->spam_share, "bounce_share",
-	    res->bounce_share);
+	    (int)res->sent, "bounced", (int)res->bounced, "auto_replies",
+	    (int)auto_replies, "inbox_share", res->inbox_share, "spam_share",
+	    res->spam_share, "bounce_share", res->bounce_share);
 	o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:{s:i, s:i, s:b}, s:s, "
 	    "s:i, s:i, s:o, s:o, s:o}",
@@ -461,6 +597,7 @@ static int report_inbox(struct report_ctx *ctx, const struct store_inbox *in,
 out:
 	free(res);
 	free(reason);
+	free(checks_reason);
 	free(steps);
 	free(days);
 	store_ramp_day_list_free(&rows, n);
@@ -472,6 +609,7 @@ out:
 struct report_entry {
 	struct report_mark mark;
 	char *domain;
+	const struct store_domain_check *check; /* borrowed from the ctx */
 };
 
 static int entry_domain_cmp(const void *a, const void *b)
@@ -508,8 +646,9 @@ static int report_client(struct report_ctx *ctx, const struct store_client *cl,
 
 	for (; done < n; done++) {
 		e[done].domain = domain_of(v[done].address);
+		e[done].check = checks_find(&ctx->checks, v[done].domain_id);
 		if (report_inbox(ctx, &v[done], cl->name, e[done].domain,
-				 &e[done].mark, err) < 0) {
+				 e[done].check, &e[done].mark, err) < 0) {
 			free(e[done].domain);
 			goto out;
 		}
@@ -518,14 +657,23 @@ static int report_client(struct report_ctx *ctx, const struct store_client *cl,
 	}
 	qsort(e, n, sizeof(*e), entry_domain_cmp);
 	for (size_t i = 0; i < n;) {
+		const struct store_domain_check *check = NULL;
 		struct readiness_rollup r = {0};
 		size_t j = i;
+		json_t *jd;
 
-		for (; j < n && strcmp(e[j].domain, e[i].domain) == 0; j++)
+		for (; j < n && strcmp(e[j].domain, e[i].domain) == 0; j++) {
 			rollup_add(&r, &e[j].mark);
-		json_array_append_new(jdomains, json_pack("{s:s, s:o}", "name",
-							  e[i].domain, "rollup",
-							  rollup_json(&r)));
+			if (check == NULL)
+				check = e[j].check;
+		}
+		jd = json_pack("{s:s, s:o}", "name", e[i].domain, "rollup",
+			       rollup_json(&r));
+		/* never checked: no "checks" at all */
+		if (check != NULL)
+			json_object_set_new(jd, "checks",
+					    checks_json(ctx, check));
+		json_array_append_new(jdomains, jd);
 		i = j;
 	}
 	o = json_pack("{s:s, s:o, s:o, s:O}", "name", cl->name, "display_name",
@@ -643,7 +791,8 @@ static int report_build(struct cli *cli, const struct report_opts *opts,
 	ctx.history = opts->format != REPORT_CSV || opts->days;
 	report_rules(cli->cfg, &ctx.rules);
 	ctx.as_of = report_as_of(cli->store, now, opts->as_of);
-	if (store_client_list(cli->store, &clients, &n_clients, &err) < 0)
+	if (store_client_list(cli->store, &clients, &n_clients, &err) < 0 ||
+	    checks_load(cli->store, ctx.as_of, &ctx.checks, &err) < 0)
 		goto fail;
 	if (opts->inbox != NULL) {
 		found = store_inbox_get(cli->store, opts->inbox, &one, &err);
@@ -733,6 +882,7 @@ fail:
 out:
 	json_decref(jclients);
 	json_decref(ctx.inboxes);
+	store_domain_check_list_free(&ctx.checks.v, ctx.checks.n);
 	names_free(&out);
 	store_inbox_clear(&one);
 	store_client_list_free(&clients, n_clients);
@@ -784,20 +934,62 @@ static void csv_header(FILE *f, const char *const *cols, size_t n)
 		csv_field(f, cols[i], i + 1 == n);
 }
 
+/*
+ * The document's domain checks by client, then domain name: an object of
+ * objects (borrowed references into doc; the caller decrefs the result).
+ */
+static json_t *csv_checks(const json_t *doc)
+{
+	const json_t *clients = json_object_get(doc, "clients"), *c;
+	json_t *map = json_object();
+	size_t i;
+
+	json_array_foreach(clients, i, c)
+	{
+		const json_t *name = json_object_get(c, "name"), *d;
+		json_t *by_domain = json_object();
+		size_t k;
+
+		json_array_foreach(json_object_get(c, "domains"), k, d)
+		{
+			const json_t *dn = json_object_get(d, "name");
+			json_t *checks = json_object_get(d, "checks");
+
+			if (json_is_string(dn) && json_is_object(checks))
+				json_object_set(by_domain,
+						json_string_value(dn), checks);
+		}
+		if (json_is_string(name))
+			json_object_set_new(map, json_string_value(name),
+					    by_domain);
+		else
+			json_decref(by_domain);
+	}
+	return map;
+}
+
+/*
+ * The columns are appended at the end as they are added (checks,
+ * checks_failure; auto_replies), so a reader that counts columns keeps
+ * working; README.md lists them.
+ */
 static void write_csv(FILE *f, const json_t *doc, bool days)
 {
 	static const char *const inbox_cols[] = {
-	    "address",	  "client",	  "domain",	 "provider",
-	    "state",	  "verdict",	  "score",	 "cold_per_day",
-	    "ramp_step",  "ramp_days",	  "measured",	 "inbox_share",
-	    "spam_share", "bounce_share", "sent_window", "reasons",
+	    "address",	  "client",	    "domain",	   "provider",
+	    "state",	  "verdict",	    "score",	   "cold_per_day",
+	    "ramp_step",  "ramp_days",	    "measured",	   "inbox_share",
+	    "spam_share", "bounce_share",   "sent_window", "reasons",
+	    "checks",	  "checks_failure",
 	};
 	static const char *const day_cols[] = {
-	    "address", "client",  "day",    "volume",  "planned", "sent",
-	    "inbox",   "spam",	  "other",  "missing", "rescued", "read",
-	    "flagged", "replied", "failed", "bounced", "step",
+	    "address", "client", "day",		 "volume",  "planned",
+	    "sent",    "inbox",	 "spam",	 "other",   "missing",
+	    "rescued", "read",	 "flagged",	 "replied", "failed",
+	    "bounced", "step",	 "auto_replies",
 	};
 	const json_t *inboxes = json_object_get(doc, "inboxes"), *in;
+	json_t *checks;
 	size_t i;
 
 	if (days) {
@@ -823,14 +1015,23 @@ static void write_csv(FILE *f, const json_t *doc, bool days)
 		}
 		return;
 	}
+	checks = csv_checks(doc);
 	csv_header(f, inbox_cols, sizeof(inbox_cols) / sizeof(*inbox_cols));
 	json_array_foreach(inboxes, i, in)
 	{
 		const json_t *ramp = json_object_get(in, "ramp");
 		const json_t *w = json_object_get(in, "window");
 		const json_t *reasons = json_object_get(in, "reasons"), *r;
+		const json_t *client = json_object_get(in, "client");
+		const json_t *domain = json_object_get(in, "domain");
+		const json_t *check = NULL;
 		char *joined = xstrdup("");
 		size_t k;
+
+		if (json_is_string(client) && json_is_string(domain))
+			check = json_object_get(
+			    json_object_get(checks, json_string_value(client)),
+			    json_string_value(domain));
 
 		csv_value(f, in, "address", false);
 		csv_value(f, in, "client", false);
@@ -856,9 +1057,13 @@ static void write_csv(FILE *f, const json_t *doc, bool days)
 			free(joined);
 			joined = next;
 		}
-		csv_field(f, joined, true);
+		csv_field(f, joined, false);
 		free(joined);
+		/* never checked: both empty */
+		csv_value(f, check, "worst", false);
+		csv_value(f, check, "failure", true);
 	}
+	json_decref(checks);
 }
 
 /* ---- output ---- */

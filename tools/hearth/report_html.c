@@ -35,6 +35,8 @@
 #define HISTORY_MAX 400
 #define LABELS_MAX  12
 #define COUNT_MAX   1000000000.0
+/* The findings shown of one domain's check. */
+#define FINDINGS_MAX 100
 
 /* The charts' viewBox width and plot area: left and right; the heights
  * are per chart. The placement chart draws the inbox share in a band of its
@@ -488,6 +490,14 @@ static const char page_style[] =
     "svg{display:block;width:100%;height:auto;max-width:880px}\n"
     "svg text{font-size:12px}\n"
     ".nodata{color:" C_TEXT ";font-style:italic}\n"
+    ".domain-checks h3{overflow-wrap:anywhere}\n"
+    ".findings{table-layout:fixed}\n"
+    ".findings th:nth-child(1){width:15%}\n"
+    ".findings th:nth-child(2){width:14%}\n"
+    ".findings th:nth-child(3){width:38%}\n"
+    ".findings td{overflow-wrap:anywhere}\n"
+    ".findings .badge{white-space:normal}\n"
+    ".fails{margin:.3em 0}\n"
     "footer{margin-top:3em;padding-top:.6em;border-top:1px solid "
     "#d0d7de;color:" C_TEXT ";font-size:.88em}\n"
     "@media print{\n"
@@ -499,7 +509,7 @@ static const char page_style[] =
     "thead th{background:none}\n"
     ".badge{background:none;color:#000;border-color:#000}\n"
     ".scroll{overflow:visible}\n"
-    ".inbox,#rules{break-before:page;page-break-before:always;"
+    ".inbox,#checks,#rules{break-before:page;page-break-before:always;"
     "border-top:0;"
     "margin-top:0;padding-top:0}\n"
     "h2,h3{break-after:avoid;page-break-after:avoid}\n"
@@ -768,6 +778,163 @@ static void put_verdict_table(struct page *p, const json_t *inboxes)
 	put(p, "</tbody>\n</table></div>\n</section>\n");
 }
 
+/*
+ * A check's status in the verdicts' colours, with a mark and its word:
+ * pass as ready, warn as warming, fail as at risk, unknown (a lookup failed:
+ * cannot tell) and anything else as unknown.
+ */
+static void put_status(struct page *p, const char *status)
+{
+	const char *cls = "unknown", *mark = "?";
+
+	if (status == NULL) {
+		put(p, DASH);
+		return;
+	}
+	if (strcmp(status, "pass") == 0) {
+		cls = "ready";
+		mark = "&#10003;";
+	} else if (strcmp(status, "warn") == 0) {
+		cls = "warming";
+		mark = "!";
+	} else if (strcmp(status, "fail") == 0) {
+		cls = "risk";
+		mark = "&#10007;";
+	}
+	putf(p,
+	     "<span class=\"badge v-%s\"><span class=\"mark\" "
+	     "aria-hidden=\"true\">%s</span> ",
+	     cls, mark);
+	html_escape(p, status);
+	put(p, "</span>");
+}
+
+/* "spf" as "SPF"; a name this renderer does not know as it is. */
+static void put_check_name(struct page *p, const char *check)
+{
+	static const char *const names[][2] = {
+	    {"mx", "MX"},
+	    {"spf", "SPF"},
+	    {"dkim", "DKIM"},
+	    {"dmarc", "DMARC"},
+	    {"blacklist", "Block lists"},
+	};
+
+	for (size_t i = 0; check != NULL && i < sizeof(names) / sizeof(*names);
+	     i++)
+		if (strcmp(check, names[i][0]) == 0) {
+			put(p, names[i][1]);
+			return;
+		}
+	html_escape(p, check);
+}
+
+/* One domain's newest check: when, the worst, the failure and a row per
+ * finding; or that it was never checked. */
+static void put_domain_checks(struct page *p, const json_t *d,
+			      const char *client)
+{
+	const json_t *c = jget(d, "checks");
+	const json_t *findings = jget(c, "findings");
+	size_t n = json_is_array(findings) ? json_array_size(findings) : 0;
+	const char *failure = jtext(c, "failure");
+	size_t shown = 0;
+
+	put(p, "<h3><span class=\"addr\">");
+	html_escape(p, jstr(d, "name"));
+	put(p, "</span>");
+	if (client != NULL) {
+		put(p, "<span class=\"sub\">");
+		html_escape(p, client);
+		put(p, "</span>");
+	}
+	put(p, "</h3>\n");
+	if (!json_is_object(c)) {
+		put(p, "<p class=\"nodata\">Not checked yet.</p>\n");
+		return;
+	}
+	put(p, "<p class=\"meta\">Checked ");
+	put_time(p, jtext(c, "checked_at"));
+	put(p, DOT "Worst finding: ");
+	put_status(p, jtext(c, "worst"));
+	put(p, "</p>\n");
+	if (failure != NULL) {
+		put(p, "<p class=\"fails\"><strong>Fails:</strong> ");
+		html_escape(p, failure);
+		put(p, "</p>\n");
+	}
+	for (size_t i = 0; i < n && shown < FINDINGS_MAX; i++) {
+		const json_t *f = json_array_get(findings, i);
+
+		if (!json_is_object(f))
+			continue;
+		if (shown++ == 0)
+			put(p,
+			    "<div class=\"scroll\"><table class=\"findings\">"
+			    "\n<thead><tr><th scope=\"col\">Check</th>"
+			    "<th scope=\"col\">Status</th>"
+			    "<th scope=\"col\">Found</th>"
+			    "<th scope=\"col\">What to do</th></tr></thead>"
+			    "\n<tbody>\n");
+		put(p, "<tr><td>");
+		put_check_name(p, jtext(f, "check"));
+		put(p, "</td><td>");
+		put_status(p, jtext(f, "status"));
+		put(p, "</td><td>");
+		html_escape(p, jtext(f, "summary"));
+		put(p, "</td><td>");
+		/* nothing to do: a dash */
+		html_escape(p, jtext(f, "fix"));
+		put(p, "</td></tr>\n");
+	}
+	if (shown > 0)
+		put(p, "</tbody>\n</table></div>\n");
+	else
+		put(p, "<p class=\"nodata\">No findings recorded.</p>\n");
+}
+
+/*
+ * Domain authentication and blacklists: per client and domain, the newest
+ * check's findings. Left out when the report has no domain.
+ */
+static void put_checks(struct page *p)
+{
+	size_t n = json_is_array(p->clients) ? json_array_size(p->clients) : 0;
+	size_t with_domains = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *ds =
+		    jget(json_array_get(p->clients, i), "domains");
+
+		if (json_is_array(ds) && json_array_size(ds) > 0)
+			with_domains++;
+	}
+	if (with_domains == 0)
+		return;
+	put(p, "<section id=\"checks\" class=\"domain-checks\">\n"
+	       "<h2>Domain authentication and blacklists</h2>\n<p>What "
+	       "receivers check before they trust mail from a domain: its "
+	       "mail servers (MX), who may send for it (SPF), the signature "
+	       "on its mail (DKIM), its policy (DMARC) and the block lists. "
+	       "A failing check holds the domain's inboxes at warming until "
+	       "it is fixed.</p>\n");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *c = json_array_get(p->clients, i);
+		const json_t *ds = jget(c, "domains");
+		size_t nd = json_is_array(ds) ? json_array_size(ds) : 0;
+
+		if (!json_is_object(c))
+			continue;
+		for (size_t j = 0; j < nd; j++)
+			if (json_is_object(json_array_get(ds, j)))
+				put_domain_checks(p, json_array_get(ds, j),
+						  with_domains > 1
+						      ? client_entry_label(c)
+						      : NULL);
+	}
+	put(p, "</section>\n");
+}
+
 /* The rules behind the verdicts, in words, with the report's figures. */
 static void put_rules(struct page *p)
 {
@@ -792,8 +959,10 @@ static void put_rules(struct page *p)
 	put_pct(p, jshare(r, "max_bounce_share"));
 	put(p, " bounced, and sign-in worked for the last ");
 	put_count(p, auth);
-	put(p, " days.</dd>\n<dt>Warming</dt><dd>The ramp is still running, or "
-	       "too few messages were measured to say.</dd>\n"
+	put(p, " days.</dd>\n<dt>Warming</dt><dd>The ramp is still running, "
+	       "too few messages were measured to say, or a check of the "
+	       "domain fails (see Domain authentication and "
+	       "blacklists).</dd>\n"
 	       "<dt>At risk</dt><dd>Spam, bounces, failed sign-ins or low "
 	       "inbox placement over the window: no cold outreach until it "
 	       "is fixed.</dd>\n"
@@ -1416,6 +1585,7 @@ int report_html_write(FILE *out, const json_t *report, struct hearth_err *err)
 	for (size_t i = 0; i < n; i++)
 		if (json_is_object(json_array_get(inboxes, i)))
 			put_inbox(p, json_array_get(inboxes, i), i + 1);
+	put_checks(p);
 	put_rules(p);
 	put(p, "</main>\n<footer><p>Made by hearth from the readiness "
 	       "report's data (" REPORT_SCHEMA "). Every figure counts "
