@@ -38,11 +38,14 @@
 /* Days back whose pairs the planner avoids repeating. */
 #define SC_RECENT_DAYS 7
 
-enum sc_kind { SC_SEND = 0, SC_ENGAGE = 1 };
+enum sc_kind { SC_SEND = 0, SC_ENGAGE = 1, SC_CHECK = 2 };
+#define SC_KIND_BITS 2
 
 struct sc_job {
 	enum sc_kind kind;
-	int64_t id; /* the exchange (SEND) or the recipient inbox (ENGAGE) */
+	/* the exchange (SEND), the recipient inbox (ENGAGE), the domain
+	 * (CHECK) */
+	int64_t id;
 	int64_t started_at;
 	/* SEND: the outcome of the last run is unknown (lease expired): look
 	 * before sending again */
@@ -58,6 +61,7 @@ struct sc_inbox {
 	/* the zone's offset in the hour tz_hour (zones switch on the hour) */
 	int64_t tz_hour;
 	int tz_mins;
+	int64_t notices_at; /* the last look for notices (0: none yet) */
 };
 
 /*
@@ -77,7 +81,7 @@ struct scheduler {
 	const struct content_corpus *corpus;
 	struct scheduler_options opts;
 	char *retention, *token_header, *ehlo_name, *ca_file, *lang,
-	    *default_profile;
+	    *default_profile, *bounce_patterns, *dns_servers;
 	struct scheduler_net net;
 	struct sched *q;
 	struct sc_inbox *inboxes; /* sorted by id */
@@ -98,12 +102,30 @@ struct scheduler {
 
 static uint64_t job_id_of(enum sc_kind kind, int64_t id)
 {
-	return ((uint64_t)id << 1) | (uint64_t)kind;
+	return ((uint64_t)id << SC_KIND_BITS) | (uint64_t)kind;
+}
+
+/* A domain is checked while it has an inbox that is not removed: a paused
+ * one's operator wants to know what to fix most of all. */
+static bool inbox_checked(const struct sc_inbox *in)
+{
+	return in != NULL && in->row.state != NULL &&
+	       strcmp(in->row.state, "removed") != 0;
+}
+
+static int64_t job_id_target(uint64_t job_id)
+{
+	return (int64_t)(job_id >> SC_KIND_BITS);
 }
 
 bool scheduler_job_is_engage(uint64_t job_id)
 {
-	return (job_id & 1) == SC_ENGAGE;
+	return (job_id & ((1u << SC_KIND_BITS) - 1)) == SC_ENGAGE;
+}
+
+bool scheduler_job_is_check(uint64_t job_id)
+{
+	return (job_id & ((1u << SC_KIND_BITS) - 1)) == SC_CHECK;
 }
 
 void scheduler_options_default(struct scheduler_options *o)
@@ -189,7 +211,10 @@ static int inboxes_load(struct scheduler *sc, struct hearth_err *err)
 {
 	struct store_inbox *rows = NULL;
 	struct store_pool *pools = NULL;
-	size_t n = 0, n_pools = 0;
+	struct {
+		int64_t id, at;
+	} *keep;
+	size_t n = 0, n_pools = 0, n_keep;
 
 	if (store_inbox_list(sc->store, 0, 0, false, &rows, &n, err) < 0)
 		return -1;
@@ -197,6 +222,13 @@ static int inboxes_load(struct scheduler *sc, struct hearth_err *err)
 		store_inbox_list_free(&rows, n);
 		return -1;
 	}
+	/* what is remembered per inbox, across a reload */
+	keep = xcalloc(sc->n_inboxes + 1, sizeof(*keep));
+	for (size_t i = 0; i < sc->n_inboxes; i++) {
+		keep[i].id = sc->inboxes[i].row.id;
+		keep[i].at = sc->inboxes[i].notices_at;
+	}
+	n_keep = sc->n_inboxes;
 	inboxes_free(sc);
 	store_pool_list_free(&sc->pools, sc->n_pools);
 	sc->pools = pools;
@@ -223,6 +255,13 @@ static int inboxes_load(struct scheduler *sc, struct hearth_err *err)
 	free(rows);
 	sc->n_inboxes = n;
 	qsort(sc->inboxes, n, sizeof(*sc->inboxes), inbox_cmp);
+	for (size_t i = 0, k = 0; i < n && k < n_keep; i++) {
+		while (k < n_keep && keep[k].id < sc->inboxes[i].row.id)
+			k++;
+		if (k < n_keep && keep[k].id == sc->inboxes[i].row.id)
+			sc->inboxes[i].notices_at = keep[k].at;
+	}
+	free(keep);
 	return 0;
 }
 
@@ -258,7 +297,8 @@ static void fail_log(const char *what, const struct hearth_err *err)
 /* Add one count to the sender's ramp day row of exchange x. */
 struct sc_counts {
 	int planned, sent, inbox, spam, other, missing, rescued, read, flagged,
-	    replied, failed, auth_failures, failed_permanent;
+	    replied, failed, auth_failures, failed_permanent, bounced,
+	    auto_replies;
 };
 
 static int counts_add(struct scheduler *sc, int64_t inbox_id, const char *day,
@@ -279,6 +319,8 @@ static int counts_add(struct scheduler *sc, int64_t inbox_id, const char *day,
 	    .failed = c->failed,
 	    .auth_failures = c->auth_failures,
 	    .failed_permanent = c->failed_permanent,
+	    .bounced = c->bounced,
+	    .auto_replies = c->auto_replies,
 	};
 
 	if (day == NULL || day[0] == '\0')
@@ -523,7 +565,10 @@ static int queue_job(struct scheduler *sc, enum sc_kind kind, int64_t id,
 	if (sched_add(sc->q, job_id_of(kind, id), host, due, job, job_free,
 		      &err) < 0) {
 		log_error("scheduler job=%s id=%" PRId64 " not queued: %s",
-			  kind == SC_SEND ? "send" : "engage", id, err.msg);
+			  kind == SC_SEND	? "send"
+			  : kind == SC_ENGAGE ? "engage"
+					      : "check",
+			  id, err.msg);
 		return -1;
 	}
 	return 0;
@@ -1155,6 +1200,14 @@ static int start_engage(struct scheduler *sc, uint64_t job_id, uint32_t run,
 	je.n_items = n;
 	je.op_timeout_msecs = sc->opts.op_timeout_msecs;
 	je.locate_wait_msecs = sc->opts.locate_wait_msecs;
+	if (sc->opts.notice_every_secs > 0 &&
+	    (r->notices_at == 0 ||
+	     sc->now - r->notices_at >= sc->opts.notice_every_secs)) {
+		r->notices_at = sc->now;
+		je.notice_token_header = sc->token_header;
+		je.bounce_patterns = sc->opts.bounce_patterns;
+		je.notice_days = SCHEDULER_NOTICE_DAYS;
+	}
 	ret = sc->net.engage(sc->net.ctx, job_id, run, &je,
 			     sc->opts.job_deadline_secs);
 	if (ret == 0)
@@ -1353,6 +1406,80 @@ out:
 	return ret < 0 ? -1 : 0;
 }
 
+/*
+ * A bounce or auto-reply found in inbox_id's mailbox: tied to the exchange
+ * it reports on (sent by that inbox), recorded once. A bounce (the
+ * message was given up on, for good or for now: a full mailbox) ends the exchange's engagement (there is nothing to find: a "missing"
+ * placement recorded before the bounce came is taken back) and counts on
+ * the sender's ramp day; a delayed one is only logged. An auto-reply is
+ * counted as one, never as a reply.
+ */
+static int notice_done(struct scheduler *sc, int64_t inbox_id,
+		       const struct job_notice *no, struct hearth_err *err)
+{
+	const struct bounce_info *b = &no->info;
+	struct store_exchange x = {0};
+	struct sc_counts c = {0};
+	char quoted[400], detail[600];
+	int ret = store_exchange_find(sc->store, inbox_id, b->token,
+				      b->message_id, &x, err);
+
+	if (ret <= 0)
+		goto out; /* not about hearth's mail */
+	if (b->kind == BOUNCE_AUTOREPLY) {
+		ret = store_exchange_auto_reply(sc->store, x.id, sc->now, err);
+		if (ret == 1) {
+			c.auto_replies = 1;
+			sc->stats.auto_replies++;
+			log_info("exchange=%" PRId64 " auto-reply reason=%s",
+				 x.id, log_quote(b->reason, quoted,
+						 sizeof(quoted)));
+			ret = counts_add(sc, x.sender_inbox_id, x.day, &c, err);
+		}
+		goto out;
+	}
+	if (!b->undelivered || strcmp(x.state, "sent") != 0) {
+		log_info("exchange=%" PRId64 " bounce=delayed status=%s "
+			 "reason=%s",
+			 x.id, b->status[0] != '\0' ? b->status : "-",
+			 log_quote(b->reason, quoted, sizeof(quoted)));
+		ret = 0;
+		goto out;
+	}
+	ret = store_exchange_bounce(sc->store, x.id, sc->now,
+				    b->status[0] != '\0' ? b->status : NULL,
+				    b->reason[0] != '\0' ? b->reason : NULL,
+				    err);
+	if (ret != 1)
+		goto out;
+	c.bounced = 1;
+	sc->stats.bounced++;
+	if (x.placement != NULL && strcmp(x.placement, "missing") == 0) {
+		c.missing = -1;
+		set_str(&x.placement, NULL);
+	}
+	if (x.engaged_at == 0) {
+		x.engage_at = 0;
+		x.engaged_at = sc->now;
+	}
+	log_info("exchange=%" PRId64 " bounced status=%s recipient=%s "
+		 "reason=%s",
+		 x.id, b->status[0] != '\0' ? b->status : "-",
+		 b->recipient[0] != '\0' ? b->recipient : "-",
+		 log_quote(b->reason, quoted, sizeof(quoted)));
+	snprintf(detail, sizeof(detail), "exchange %" PRId64 " to %s: %s%s%s",
+		 x.id, b->recipient[0] != '\0' ? b->recipient : "?",
+		 b->status, b->status[0] != '\0' ? " " : "", b->reason);
+	if (store_exchange_update(sc->store, &x, err) < 0 ||
+	    counts_add(sc, x.sender_inbox_id, x.day, &c, err) < 0 ||
+	    store_event_add(sc->store, sc->now, "exchange.bounced",
+			    x.sender_inbox_id, detail, err) < 0)
+		ret = -1;
+out:
+	store_exchange_clear(&x);
+	return ret < 0 ? -1 : 0;
+}
+
 void scheduler_engage_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
 			   int64_t now, const struct job_engage_result *res,
 			   const struct hearth_err *fail)
@@ -1392,6 +1519,13 @@ void scheduler_engage_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
 	for (size_t i = 0; i < res->n_items; i++)
 		if (engage_item_done(sc, &res->items[i], &err) < 0)
 			goto store_failed;
+	for (size_t i = 0; i < res->n_notices; i++)
+		if (notice_done(sc, recipient, &res->notices[i], &err) < 0)
+			goto store_failed;
+	if (res->notice_error[0] != '\0')
+		log_warn("inbox=%" PRId64 " notices=failed reason=%s",
+			 recipient,
+			 log_quote(res->notice_error, quoted, sizeof(quoted)));
 	attempt_record(
 	    sc, 0, recipient, "engage", started_at,
 	    res->session_fail == HEARTH_FAIL_NONE ? "ok" : "partial",
@@ -1414,6 +1548,144 @@ store_failed:
 	store_rollback(sc->store);
 	fail_log("record an engage result", &err);
 	sched_result(sc->q, job_id, run, now, HEARTH_FAIL_RETRY, NULL);
+}
+
+/* ---- domain checks ---- */
+
+/*
+ * Queue domain_id's CHECK job at due unless it is queued. The job stands
+ * for the domain's inboxes: it checks nothing when all are removed.
+ */
+static void queue_check(struct scheduler *sc, int64_t domain_id, int64_t due)
+{
+	if (sc->opts.check_every_secs <= 0 || sc->net.check == NULL ||
+	    sched_lookup(sc->q, job_id_of(SC_CHECK, domain_id), NULL) == 1)
+		return;
+	queue_job(sc, SC_CHECK, domain_id, "dns", due);
+}
+
+/* Queue the checks of every domain with an inbox: each is due a check
+ * interval after its last one (now when never checked). */
+static int queue_checks(struct scheduler *sc, struct hearth_err *err)
+{
+	struct store_domain_check *cs = NULL;
+	size_t n = 0;
+
+	if (sc->opts.check_every_secs <= 0 || sc->net.check == NULL)
+		return 0;
+	if (store_domain_check_latest(sc->store, 0, 0, &cs, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->n_inboxes; i++) {
+		const struct sc_inbox *in = &sc->inboxes[i];
+		int64_t due = sc->now;
+
+		if (!inbox_checked(in))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (cs[k].domain_id == in->row.domain_id &&
+			    cs[k].checked_at + sc->opts.check_every_secs >
+				due)
+				due = cs[k].checked_at +
+				      sc->opts.check_every_secs;
+		queue_check(sc, in->row.domain_id, due);
+	}
+	store_domain_check_list_free(&cs, n);
+	return 0;
+}
+
+static int start_check(struct scheduler *sc, uint64_t job_id, uint32_t run,
+		       struct sc_job *job)
+{
+	const char *hosts[JOB_CHECK_MAX_HOSTS];
+	struct job_check jc = {0};
+	const char *domain = NULL;
+	int ret;
+
+	for (size_t i = 0; i < sc->n_inboxes; i++) {
+		const struct sc_inbox *in = &sc->inboxes[i];
+		size_t k;
+
+		if (in->row.domain_id != job->id || !inbox_checked(in))
+			continue;
+		if (domain == NULL) {
+			domain = in->domain;
+			jc.provider = in->row.provider;
+		}
+		for (k = 0; k < jc.n_sending_hosts; k++)
+			if (strcmp(hosts[k], in->row.smtp_host) == 0)
+				break;
+		if (k == jc.n_sending_hosts &&
+		    jc.n_sending_hosts < JOB_CHECK_MAX_HOSTS)
+			hosts[jc.n_sending_hosts++] = in->row.smtp_host;
+	}
+	if (domain == NULL) {
+		/* every inbox removed: checked again if one comes back */
+		pending_add(sc, job_id, run);
+		return 0;
+	}
+	jc.domain = domain;
+	jc.sending_hosts = hosts;
+	jc.dkim_selectors = sc->opts.dkim_selectors;
+	jc.n_dkim_selectors = sc->opts.n_dkim_selectors;
+	jc.domain_lists = sc->opts.domain_lists;
+	jc.n_domain_lists = sc->opts.n_domain_lists;
+	jc.ip_lists = sc->opts.ip_lists;
+	jc.n_ip_lists = sc->opts.n_ip_lists;
+	jc.dns_servers = sc->opts.dns_servers;
+	jc.timeout_msecs = sc->opts.op_timeout_msecs < 10000
+			       ? sc->opts.op_timeout_msecs
+			       : 10000;
+	ret = sc->net.check(sc->net.ctx, job_id, run, &jc,
+			    sc->opts.job_deadline_secs);
+	if (ret == 0)
+		job->started_at = sc->now;
+	return ret;
+}
+
+void scheduler_check_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
+			  int64_t now, const struct job_check_result *res,
+			  const struct hearth_err *fail)
+{
+	struct store_domain_check c = {0};
+	struct sched_outcome out;
+	struct hearth_err err = {0};
+	const struct sc_job *job;
+	int64_t domain_id;
+	char quoted[600];
+
+	sc->now = now;
+	job = running_job(sc, job_id, run);
+	if (job == NULL)
+		return;
+	domain_id = job->id;
+	if (res == NULL) {
+		sched_result(sc->q, job_id, run, now, fail->fail, &out);
+		log_warn("domain=%" PRId64 " check failed class=%s reason=%s",
+			 domain_id, hearth_fail_name(fail->fail),
+			 log_quote(fail->msg, quoted, sizeof(quoted)));
+		if (out.verdict == SCHED_FAILED)
+			queue_check(sc, domain_id,
+				    now + sc->opts.check_every_secs);
+		return;
+	}
+	c.domain_id = domain_id;
+	c.checked_at = now;
+	c.worst = (char *)res->worst;
+	c.failure = res->failure[0] != '\0' ? (char *)res->failure : NULL;
+	c.report = res->report;
+	if (store_domain_check_add(sc->store, &c, &err) < 0) {
+		fail_log("record a domain check", &err);
+		sched_result(sc->q, job_id, run, now, HEARTH_FAIL_RETRY, NULL);
+		return;
+	}
+	sc->stats.checks++;
+	log_info("domain=%" PRId64 " checked worst=%s%s%s", domain_id,
+		 res->worst, res->failure[0] != '\0' ? " failure=" : "",
+		 res->failure[0] != '\0'
+		     ? log_quote(res->failure, quoted, sizeof(quoted))
+		     : "");
+	sched_result(sc->q, job_id, run, now, HEARTH_FAIL_NONE, &out);
+	queue_check(sc, domain_id, now + sc->opts.check_every_secs);
 }
 
 /* ---- planning ---- */
@@ -1716,8 +1988,14 @@ static int runner_start(void *ctx, uint64_t job_id, uint32_t run,
 	struct sc_job *job = (struct sc_job *)payload;
 
 	(void)deadline;
-	return job->kind == SC_SEND ? start_send(sc, job_id, run, job)
-				    : start_engage(sc, job_id, run, job);
+	switch (job->kind) {
+	case SC_SEND:
+		return start_send(sc, job_id, run, job);
+	case SC_ENGAGE:
+		return start_engage(sc, job_id, run, job);
+	default:
+		return start_check(sc, job_id, run, job);
+	}
 }
 
 static void runner_expired(void *ctx, uint64_t job_id, uint32_t run,
@@ -1731,6 +2009,10 @@ static void runner_expired(void *ctx, uint64_t job_id, uint32_t run,
 
 	if (sc->net.abandon != NULL)
 		sc->net.abandon(sc->net.ctx, job_id, run);
+	if (job->kind == SC_CHECK) {
+		log_warn("domain=%" PRId64 " check expired", job->id);
+		return;
+	}
 	if (job->kind != SC_SEND) {
 		attempt_record(sc, 0, job->id, "engage", job->started_at,
 			       "expired", HEARTH_FAIL_RETRY, 0,
@@ -1762,7 +2044,7 @@ static void pending_flush(struct scheduler *sc)
 		struct hearth_err err = {0};
 		struct sched_info info;
 		bool engage = scheduler_job_is_engage(p.job_id);
-		int64_t id = (int64_t)(p.job_id >> 1);
+		int64_t id = job_id_target(p.job_id);
 
 		if (p.job_id == 0) {
 			queue_engage(sc, p.inbox_id, p.due);
@@ -1776,6 +2058,8 @@ static void pending_flush(struct scheduler *sc)
 		/* an ENGAGE job with nothing due now: its next due time */
 		if (engage && queue_engage_due(sc, id, sc->now + 1, &err) < 0)
 			fail_log("queue an engage job", &err);
+		if (scheduler_job_is_check(p.job_id))
+			queue_check(sc, id, sc->now + sc->opts.check_every_secs);
 	}
 }
 
@@ -1851,6 +2135,12 @@ struct scheduler *scheduler_new(struct store *store, struct vault *vault,
 	sc->lang = xstrdup(opts->lang ? opts->lang : "en");
 	sc->default_profile =
 	    xstrdup(opts->default_profile ? opts->default_profile : "standard");
+	/* the strings the options point to are the caller's for the call */
+	sc->bounce_patterns =
+	    opts->bounce_patterns ? xstrdup(opts->bounce_patterns) : NULL;
+	sc->opts.bounce_patterns = sc->bounce_patterns;
+	sc->dns_servers = opts->dns_servers ? xstrdup(opts->dns_servers) : NULL;
+	sc->opts.dns_servers = sc->dns_servers;
 	sc->net = *net;
 	sc->now = now;
 	sched_options_default(&so);
@@ -1866,7 +2156,7 @@ struct scheduler *scheduler_new(struct store *store, struct vault *vault,
 	runner.ctx = sc;
 	sc->q = sched_new(&so, &runner, err);
 	if (sc->q == NULL || inboxes_load(sc, err) < 0 ||
-	    load_pending(sc, err) < 0) {
+	    load_pending(sc, err) < 0 || queue_checks(sc, err) < 0) {
 		scheduler_free(&sc);
 		return NULL;
 	}
@@ -1892,6 +2182,8 @@ void scheduler_free(struct scheduler **scp)
 	free(sc->ca_file);
 	free(sc->lang);
 	free(sc->default_profile);
+	free(sc->bounce_patterns);
+	free(sc->dns_servers);
 	free(sc);
 	*scp = NULL;
 }
@@ -1907,7 +2199,8 @@ int64_t scheduler_step(struct scheduler *sc, int64_t now,
 	    store_data_version(sc->store) != sc->data_version) {
 		sc->data_version = store_data_version(sc->store);
 		if (inboxes_load(sc, err) < 0 ||
-		    queue_engage_due(sc, 0, now, err) < 0)
+		    queue_engage_due(sc, 0, now, err) < 0 ||
+		    queue_checks(sc, err) < 0)
 			return -1;
 	}
 	if (now >= sc->reload_at)

@@ -1313,6 +1313,136 @@ int imap_delete(struct imap_session *s, const char *folder, uint32_t uid,
 	return 0;
 }
 
+static int imap_uid_cmp_desc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int imap_notice_candidates(struct imap_session *s, const char *folder,
+			   time_t since, const char *without_header,
+			   uint32_t *uids, size_t max, size_t *n_r,
+			   struct hearth_err *err)
+{
+	struct mailimap_search_key *key;
+	clist *found = NULL;
+	clistiter *cur;
+	uint32_t *all;
+	size_t n = 0, total;
+	struct tm tm;
+
+	*n_r = 0;
+	if (without_header != NULL && !imap_value_ok(without_header)) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "imap %s: refusing a header name with control "
+			       "characters",
+			       s->host);
+		return -1;
+	}
+	if (imap_select(s, folder, err) < 0)
+		return -1;
+	key = mailimap_search_key_new_multiple_empty();
+	gmtime_r(&since, &tm);
+	mailimap_search_key_multiple_add(
+	    key, mailimap_search_key_new_since(mailimap_date_new(
+		     tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900)));
+	mailimap_search_key_multiple_add(
+	    key, mailimap_search_key_new(
+		     MAILIMAP_SEARCH_KEY_UNSEEN, NULL, NULL, NULL, NULL, NULL,
+		     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+		     NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL));
+	if (without_header != NULL)
+		/* HEADER name "" matches every message with the field */
+		mailimap_search_key_multiple_add(
+		    key, mailimap_search_key_new_not(
+			     mailimap_search_key_new_header(
+				 xstrdup(without_header), xstrdup(""))));
+	if (imap_search(s, key, false, &found, err) < 0)
+		return -1;
+	total = (size_t)clist_count(found);
+	all = xcalloc(total + 1, sizeof(*all));
+	for (cur = clist_begin(found); cur != NULL; cur = clist_next(cur))
+		all[n++] = *(uint32_t *)clist_content(cur);
+	mailimap_search_result_free(found);
+	qsort(all, n, sizeof(*all), imap_uid_cmp_desc);
+	*n_r = n < max ? n : max;
+	memcpy(uids, all, *n_r * sizeof(*uids));
+	free(all);
+	return 0;
+}
+
+int imap_fetch_raw(struct imap_session *s, const char *folder, uint32_t uid,
+		   size_t max, char **data_r, size_t *len_r,
+		   struct hearth_err *err)
+{
+	struct mailimap_fetch_type *ft =
+	    mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_set *set;
+	clist *result = NULL;
+	clistiter *cur;
+	int r, ret = 0;
+
+	*data_r = NULL;
+	*len_r = 0;
+	if (max > (16u << 20))
+		max = 16u << 20;
+	if (imap_select(s, folder, err) < 0) {
+		mailimap_fetch_type_free(ft);
+		return -1;
+	}
+	set = mailimap_set_new_single(uid);
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_body_peek_section_partial(
+		    mailimap_section_new(NULL), 0, (uint32_t)max));
+	r = mailimap_uid_fetch(s->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(s, r, "UID FETCH", err);
+	for (cur = clist_begin(result); cur != NULL && ret == 0;
+	     cur = clist_next(cur)) {
+		struct mailimap_msg_att *att = clist_content(cur);
+		uint32_t got_uid = 0;
+		const char *body = NULL;
+		size_t len = 0;
+
+		for (clistiter *i = clist_begin(att->att_list); i != NULL;
+		     i = clist_next(i)) {
+			struct mailimap_msg_att_item *item = clist_content(i);
+			struct mailimap_msg_att_static *st;
+
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			st = item->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				got_uid = st->att_data.att_uid;
+			else if (st->att_type ==
+					 MAILIMAP_MSG_ATT_BODY_SECTION &&
+				 st->att_data.att_body_section
+					 ->sec_body_part != NULL) {
+				body = st->att_data.att_body_section
+					   ->sec_body_part;
+				len = st->att_data.att_body_section
+					  ->sec_length;
+			}
+		}
+		if (got_uid != uid || body == NULL)
+			continue;
+		if (len > max)
+			len = max;
+		*data_r = xmalloc(len + 1);
+		memcpy(*data_r, body, len);
+		(*data_r)[len] = '\0';
+		*len_r = len;
+		ret = 1;
+	}
+	mailimap_fetch_list_free(result);
+	return ret;
+}
+
 int imap_noop(struct imap_session *s, struct hearth_err *err)
 {
 	int r;

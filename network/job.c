@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hearth/check.h"
+#include "hearth/dns.h"
 #include "hearth/log.h"
 #include "hearth/net.h"
 #include "hearth/smtp.h"
@@ -45,6 +47,16 @@ enum {
 	TAG_OTHER_FOLDER = 41, /* 41..48 */
 	TAG_N_ITEMS = 50,
 	TAG_LOCATE_WAIT = 51,
+	TAG_NOTICE_HEADER = 52,
+	TAG_NOTICE_PATTERNS = 53,
+	TAG_NOTICE_DAYS = 54,
+	TAG_CHECK_DOMAIN = 60,
+	TAG_CHECK_PROVIDER = 61,
+	TAG_CHECK_DNS = 62,
+	TAG_CHECK_HOST = 500,	  /* 500 + i */
+	TAG_CHECK_SELECTOR = 520, /* 520 + i */
+	TAG_CHECK_DOMAIN_LIST = 560, /* 560 + i */
+	TAG_CHECK_IP_LIST = 580,  /* 580 + i */
 	TAG_ITEM = 100, /* 100 + i: a nested message */
 };
 
@@ -85,6 +97,12 @@ enum {
 	TAG_R_SESSION_FAIL = 13,
 	TAG_R_SESSION_ERROR = 14,
 	TAG_R_UNCERTAIN = 15,
+	TAG_R_N_NOTICES = 16,
+	TAG_R_WORST = 40,
+	TAG_R_FAILURE = 41,
+	TAG_R_REPORT = 42,
+	TAG_R_NOTICE_ERROR = 17,
+	TAG_R_NOTICE = 400, /* 400 + i: a nested message */
 	TAG_R_IMAP = 30, /* the probe's IMAP side: 30 + the same offsets */
 	TAG_R_FAIL = 20,
 	TAG_R_ERROR = 21, /* also a SEND's error when uncertain */
@@ -92,6 +110,19 @@ enum {
 	TAG_R_SENT_FOLDER = 23,
 	TAG_R_TRASH_FOLDER = 24,
 	TAG_R_ARCHIVE_FOLDER = 25,
+};
+
+/* Notice fields (nested messages in ENGAGE results). */
+enum {
+	TAG_N_KIND = 1,
+	TAG_N_PERMANENT = 2,
+	TAG_N_STATUS = 3,
+	TAG_N_RECIPIENT = 4,
+	TAG_N_REASON = 5,
+	TAG_N_MESSAGE_ID = 6,
+	TAG_N_TOKEN = 7,
+	TAG_N_FOLDER = 8,
+	TAG_N_UID = 9,
 };
 
 /* Item bits, in jobs and results. */
@@ -371,7 +402,12 @@ struct wire_msg *job_engage_encode(const struct job_engage *job,
 		0 ||
 	    wire_put_u64(m, TAG_N_ITEMS, job->n_items) < 0 ||
 	    wire_put_u64(m, TAG_LOCATE_WAIT, (uint64_t)job->locate_wait_msecs) <
-		0)
+		0 ||
+	    put_opt_str(m, TAG_NOTICE_HEADER, job->notice_token_header) < 0 ||
+	    put_opt_str(m, TAG_NOTICE_PATTERNS, job->bounce_patterns) < 0 ||
+	    wire_put_u64(m, TAG_NOTICE_DAYS,
+			 job->notice_days > 0 ? (uint64_t)job->notice_days
+					      : 0) < 0)
 		return encode_fail(&m, "the job", err);
 	for (size_t i = 0; i < job->n_other_folders; i++)
 		if (put_opt_str(m, (uint16_t)(TAG_OTHER_FOLDER + i),
@@ -645,6 +681,94 @@ failed:
 	return 0;
 }
 
+/*
+ * The worker's pattern file, loaded once per path: a worker runs many jobs,
+ * all with the install's one file. A file that fails to load is said once
+ * in the log; DSNs and auto-replies are still recognised without it.
+ */
+static const struct bounce_patterns *notice_patterns(const char *path)
+{
+	static struct bounce_patterns *loaded;
+	static char *loaded_path;
+	struct hearth_err err = {0};
+
+	if (path == NULL)
+		return NULL;
+	if (loaded_path != NULL && strcmp(loaded_path, path) == 0)
+		return loaded;
+	bounce_patterns_free(&loaded);
+	free(loaded_path);
+	loaded_path = xstrdup(path);
+	if (bounce_patterns_load(path, &loaded, &err) < 0)
+		log_warn("job=engage bounce_patterns=failed reason=\"%s\"",
+			 err.msg);
+	return loaded;
+}
+
+/* One folder's notices into res; -1 when the session failed. */
+static int engage_notices_in(struct imap_session *s, const struct job_engage *job,
+			     const char *folder, time_t since,
+			     const struct bounce_patterns *patterns,
+			     struct job_engage_result *res,
+			     struct hearth_err *err)
+{
+	uint32_t uids[JOB_MAX_NOTICES];
+	size_t n = 0;
+
+	if (imap_notice_candidates(s, folder, since, job->notice_token_header,
+				   uids, JOB_MAX_NOTICES, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && res->n_notices < JOB_MAX_NOTICES; i++) {
+		struct job_notice *no = &res->notices[res->n_notices];
+		char *data = NULL;
+		size_t len = 0;
+		int ret;
+
+		ret = imap_fetch_raw(s, folder, uids[i], JOB_NOTICE_MAX_BYTES,
+				     &data, &len, err);
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			continue;
+		memset(no, 0, sizeof(*no));
+		if (bounce_parse(data, len, patterns, job->notice_token_header,
+				 &no->info) != BOUNCE_NONE) {
+			copy_str(no->folder, sizeof(no->folder), folder);
+			no->uid = uids[i];
+			res->n_notices++;
+			/* Hearth's own bounce: read, so it is not read again
+			 * (a bounce of other mail is the operator's). */
+			if (no->info.kind != BOUNCE_AUTOREPLY &&
+			    no->info.token[0] != '\0' &&
+			    imap_mark(s, folder, uids[i], true, false, false,
+				      err) <
+				0) {
+				free(data);
+				return -1;
+			}
+		}
+		free(data);
+	}
+	return 0;
+}
+
+/* Bounces and auto-replies (job.h), after the items. */
+static void engage_notices(struct imap_session *s, const struct job_engage *job,
+			   struct job_engage_result *res)
+{
+	const struct bounce_patterns *patterns =
+	    notice_patterns(job->bounce_patterns);
+	time_t since = time(NULL) - (time_t)job->notice_days * 86400;
+	struct hearth_err err = {0};
+
+	if (engage_notices_in(s, job, "INBOX", since, patterns, res, &err) <
+		0 ||
+	    (job->spam_folder != NULL &&
+	     engage_notices_in(s, job, job->spam_folder, since, patterns, res,
+			       &err) < 0))
+		copy_str(res->notice_error, sizeof(res->notice_error), err.msg);
+}
+
 static int run_engage(const struct wire_msg *m, int64_t deadline,
 		      struct wire_msg **result_r, struct hearth_err *err)
 {
@@ -657,6 +781,7 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 	struct hearth_err serr = {0};
 	struct imap_limits limits;
 	struct engage_wait wait;
+	struct job_engage_result *notices = NULL;
 	struct wire_msg *r;
 	size_t done = 0;
 	int ret = -1;
@@ -672,6 +797,11 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 	job.locate_wait_msecs = get_u64(m, TAG_LOCATE_WAIT) > INT_MAX
 				    ? INT_MAX
 				    : (int)get_u64(m, TAG_LOCATE_WAIT);
+	job.notice_token_header = get_str(m, TAG_NOTICE_HEADER);
+	job.bounce_patterns = get_str(m, TAG_NOTICE_PATTERNS);
+	job.notice_days = get_u64(m, TAG_NOTICE_DAYS) > 365
+			      ? 365
+			      : (int)get_u64(m, TAG_NOTICE_DAYS);
 	if (job.n_items > JOB_ENGAGE_MAX_ITEMS) {
 		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
 			       "job: ENGAGE job with too many items");
@@ -744,7 +874,33 @@ static int run_engage(const struct wire_msg *m, int64_t deadline,
 		*err = serr;
 		goto out;
 	}
+	notices = xcalloc(1, sizeof(*notices));
+	if (serr.fail == HEARTH_FAIL_NONE && job.notice_token_header != NULL)
+		engage_notices(s, &job, notices);
 	r = wire_msg_new(JOB_ENGAGE);
+	wire_put_u64(r, TAG_R_N_NOTICES, notices->n_notices);
+	wire_put_str(r, TAG_R_NOTICE_ERROR, notices->notice_error);
+	for (size_t i = 0; i < notices->n_notices; i++) {
+		const struct job_notice *no = &notices->notices[i];
+		struct wire_msg *nm = wire_msg_new(0);
+		const void *data;
+		size_t len;
+
+		wire_put_u64(nm, TAG_N_KIND, no->info.kind);
+		wire_put_u64(nm, TAG_N_PERMANENT,
+			     (no->info.permanent ? 1u : 0u) |
+				 (no->info.undelivered ? 2u : 0u));
+		wire_put_str(nm, TAG_N_STATUS, no->info.status);
+		wire_put_str(nm, TAG_N_RECIPIENT, no->info.recipient);
+		wire_put_str(nm, TAG_N_REASON, no->info.reason);
+		wire_put_str(nm, TAG_N_MESSAGE_ID, no->info.message_id);
+		wire_put_str(nm, TAG_N_TOKEN, no->info.token);
+		wire_put_str(nm, TAG_N_FOLDER, no->folder);
+		wire_put_u64(nm, TAG_N_UID, no->uid);
+		data = wire_msg_data(nm, &len);
+		wire_put_bytes(r, (uint16_t)(TAG_R_NOTICE + i), data, len);
+		wire_msg_free(&nm);
+	}
 	put_opt_str(r, TAG_R_SPAM_FOLDER, job.spam_folder);
 	wire_put_u64(r, TAG_R_SPAM_FOUND_BY, folders.junk_found_by);
 	wire_put_u64(r, TAG_R_N_ITEMS, done);
@@ -784,6 +940,7 @@ out:
 	free(item_msgs);
 	free(items);
 	free(results);
+	free(notices);
 	return ret;
 }
 
@@ -806,6 +963,42 @@ int job_engage_result_decode(const struct wire_msg *m,
 	res->session_fail = (enum hearth_fail)get_u64(m, TAG_R_SESSION_FAIL);
 	copy_str(res->session_error, sizeof(res->session_error),
 		 get_str(m, TAG_R_SESSION_ERROR));
+	res->n_notices = get_u64(m, TAG_R_N_NOTICES) > JOB_MAX_NOTICES
+			     ? JOB_MAX_NOTICES
+			     : get_u64(m, TAG_R_N_NOTICES);
+	copy_str(res->notice_error, sizeof(res->notice_error),
+		 get_str(m, TAG_R_NOTICE_ERROR));
+	for (size_t i = 0; i < res->n_notices; i++) {
+		struct job_notice *no = &res->notices[i];
+		const void *data = NULL;
+		struct wire_msg *nm = NULL;
+		size_t len = 0;
+
+		if (wire_get_bytes(m, (uint16_t)(TAG_R_NOTICE + i), &data,
+				   &len) != 1 ||
+		    wire_msg_parse(data, len, &nm, err) < 0) {
+			hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+				       "job: malformed ENGAGE result notice");
+			return -1;
+		}
+		no->info.kind = (enum bounce_kind)get_u64(nm, TAG_N_KIND);
+		no->info.permanent = (get_u64(nm, TAG_N_PERMANENT) & 1) != 0;
+		no->info.undelivered = (get_u64(nm, TAG_N_PERMANENT) & 2) != 0;
+		copy_str(no->info.status, sizeof(no->info.status),
+			 get_str(nm, TAG_N_STATUS));
+		copy_str(no->info.recipient, sizeof(no->info.recipient),
+			 get_str(nm, TAG_N_RECIPIENT));
+		copy_str(no->info.reason, sizeof(no->info.reason),
+			 get_str(nm, TAG_N_REASON));
+		copy_str(no->info.message_id, sizeof(no->info.message_id),
+			 get_str(nm, TAG_N_MESSAGE_ID));
+		copy_str(no->info.token, sizeof(no->info.token),
+			 get_str(nm, TAG_N_TOKEN));
+		copy_str(no->folder, sizeof(no->folder),
+			 get_str(nm, TAG_N_FOLDER));
+		no->uid = (uint32_t)get_u64(nm, TAG_N_UID);
+		wire_msg_free(&nm);
+	}
 	for (size_t i = 0; i < res->n_items; i++) {
 		struct job_engage_item_result *ir = &res->items[i];
 		const void *data = NULL;
@@ -980,6 +1173,132 @@ int job_probe_result_decode(const struct wire_msg *m,
 
 /* --- the handler --------------------------------------------------------- */
 
+/* --- CHECK --------------------------------------------------------------- */
+
+static int put_list(struct wire_msg *m, uint16_t base, const char *const *v,
+		    size_t n, size_t max)
+{
+	if (n > max)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (put_opt_str(m, (uint16_t)(base + i), v[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* The strings at base, base + 1, ... (until the first absent) into v. */
+static size_t get_list(const struct wire_msg *m, uint16_t base,
+		       const char **v, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (v[n] = get_str(m, (uint16_t)(base + n))) != NULL)
+		n++;
+	return n;
+}
+
+struct wire_msg *job_check_encode(const struct job_check *job,
+				  struct hearth_err *err)
+{
+	struct wire_msg *m = wire_msg_new(JOB_CHECK);
+
+	if (job->domain == NULL || job->timeout_msecs < 0 ||
+	    put_opt_str(m, TAG_CHECK_DOMAIN, job->domain) < 0 ||
+	    put_opt_str(m, TAG_CHECK_PROVIDER, job->provider) < 0 ||
+	    put_opt_str(m, TAG_CHECK_DNS, job->dns_servers) < 0 ||
+	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->timeout_msecs) < 0 ||
+	    put_list(m, TAG_CHECK_HOST, job->sending_hosts,
+		     job->n_sending_hosts, JOB_CHECK_MAX_HOSTS) < 0 ||
+	    put_list(m, TAG_CHECK_SELECTOR, job->dkim_selectors,
+		     job->n_dkim_selectors, JOB_CHECK_MAX_SELECTORS) < 0 ||
+	    put_list(m, TAG_CHECK_DOMAIN_LIST, job->domain_lists,
+		     job->n_domain_lists, JOB_CHECK_MAX_LISTS) < 0 ||
+	    put_list(m, TAG_CHECK_IP_LIST, job->ip_lists, job->n_ip_lists,
+		     JOB_CHECK_MAX_LISTS) < 0)
+		return encode_fail(&m, "a CHECK job", err);
+	return m;
+}
+
+static int run_check(const struct wire_msg *m, struct wire_msg **result_r,
+		     struct hearth_err *err)
+{
+	const char *hosts[JOB_CHECK_MAX_HOSTS], *sels[JOB_CHECK_MAX_SELECTORS];
+	const char *dlists[JOB_CHECK_MAX_LISTS], *ilists[JOB_CHECK_MAX_LISTS];
+	struct check_options o = {0};
+	struct dns_options dopts = {0};
+	struct check_report *report = NULL;
+	struct dns *dns = NULL;
+	struct wire_msg *r;
+	const char *failure;
+	char *json;
+	uint64_t timeout = get_u64(m, TAG_OP_TIMEOUT);
+
+	o.domain = get_str(m, TAG_CHECK_DOMAIN);
+	if (o.domain == NULL) {
+		hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0,
+			       "job: malformed CHECK job");
+		return -1;
+	}
+	o.provider = get_str(m, TAG_CHECK_PROVIDER);
+	o.sending_hosts = hosts;
+	o.n_sending_hosts =
+	    get_list(m, TAG_CHECK_HOST, hosts, JOB_CHECK_MAX_HOSTS);
+	o.dkim_selectors = sels;
+	o.n_dkim_selectors =
+	    get_list(m, TAG_CHECK_SELECTOR, sels, JOB_CHECK_MAX_SELECTORS);
+	o.domain_lists = dlists;
+	o.n_domain_lists =
+	    get_list(m, TAG_CHECK_DOMAIN_LIST, dlists, JOB_CHECK_MAX_LISTS);
+	o.ip_lists = ilists;
+	o.n_ip_lists = get_list(m, TAG_CHECK_IP_LIST, ilists,
+				JOB_CHECK_MAX_LISTS);
+	dopts.servers = get_str(m, TAG_CHECK_DNS);
+	dopts.timeout_msecs = timeout > 60000 ? 60000 : (int)timeout;
+	if (dns_new(&dopts, &dns, err) < 0)
+		return -1;
+	if (check_domain(dns, &o, &report, err) < 0) {
+		dns_free(&dns);
+		return -1;
+	}
+	dns_free(&dns);
+	json = check_report_to_json(report);
+	failure = check_report_failure(report);
+	r = wire_msg_new(JOB_CHECK);
+	wire_put_str(r, TAG_R_WORST, check_status_name(report->worst));
+	wire_put_str(r, TAG_R_FAILURE, failure != NULL ? failure : "");
+	wire_put_str(r, TAG_R_REPORT, json != NULL ? json : "{}");
+	free(json);
+	check_report_free(&report);
+	*result_r = r;
+	return 0;
+}
+
+int job_check_result_decode(const struct wire_msg *m,
+			    struct job_check_result *res,
+			    struct hearth_err *err)
+{
+	const char *report;
+
+	memset(res, 0, sizeof(*res));
+	if (m == NULL || wire_msg_type(m) != JOB_CHECK ||
+	    (report = get_str(m, TAG_R_REPORT)) == NULL) {
+		hearth_err_set(err, HEARTH_FAIL_RETRY, 0,
+			       "job: not a CHECK result");
+		return -1;
+	}
+	copy_str(res->worst, sizeof(res->worst), get_str(m, TAG_R_WORST));
+	copy_str(res->failure, sizeof(res->failure),
+		 get_str(m, TAG_R_FAILURE));
+	res->report = xstrdup(report);
+	return 0;
+}
+
+void job_check_result_clear(struct job_check_result *res)
+{
+	free(res->report);
+	memset(res, 0, sizeof(*res));
+}
+
 int job_handler(const struct wire_msg *job, struct wire_msg **result_r,
 		void *ctx, struct hearth_err *err)
 {
@@ -996,6 +1315,8 @@ int job_handler(const struct wire_msg *job, struct wire_msg **result_r,
 		return run_engage(job, deadline, result_r, err);
 	case JOB_PROBE:
 		return run_probe(job, deadline, result_r, err);
+	case JOB_CHECK:
+		return run_check(job, result_r, err);
 	}
 	hearth_err_set(err, HEARTH_FAIL_PERMANENT, 0, "job: unknown type %u",
 		       (unsigned)wire_msg_type(job));

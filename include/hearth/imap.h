@@ -204,6 +204,26 @@ int imap_delete(struct imap_session *s, const char *folder, uint32_t uid,
  */
 int imap_noop(struct imap_session *s, struct hearth_err *err);
 
+/*
+ * Notices (bounces, auto-replies): the UIDs of the messages in folder that
+ * arrived since `since` (SINCE: a day's grain), are not \Seen and do not
+ * carry the header without_header (hearth's own messages carry the token
+ * header), newest first, at most max of them into uids. 0 and *n_r, or -1.
+ */
+int imap_notice_candidates(struct imap_session *s, const char *folder,
+			   time_t since, const char *without_header,
+			   uint32_t *uids, size_t max, size_t *n_r,
+			   struct hearth_err *err);
+/*
+ * The first max bytes (at most 16 MiB) of message uid of folder, as the
+ * server keeps it (BODY.PEEK[]<0.max>: \Seen is not set): 1 and *data_r
+ * (NUL-terminated, the caller frees) with *len_r; 0 when there is no such
+ * message; -1.
+ */
+int imap_fetch_raw(struct imap_session *s, const char *folder, uint32_t uid,
+		   size_t max, char **data_r, size_t *len_r,
+		   struct hearth_err *err);
+
 /* A folder name or header value is safe to put on the wire. */
 bool imap_value_ok(const char *value);
 

@@ -13,6 +13,8 @@
  *           file or delete per retention.
  *   PROBE   log in over SMTP (no message) and IMAP, discover the folders and
  *           capabilities: what enrollment and health checks need.
+ *   CHECK   the deliverability checks of one sending domain (check.h:
+ *           MX, SPF, DKIM, DMARC, blacklists) over DNS.
  *
  * The scheduler side encodes a job with job_*_encode() (all strings are
  * copied into the message; secrets as wire secrets) and hands it to
@@ -32,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hearth/bounce.h"
 #include "hearth/endpoint.h"
 #include "hearth/err.h"
 #include "hearth/imap.h"
@@ -41,10 +44,15 @@ enum job_type {
 	JOB_SEND = 1,
 	JOB_ENGAGE = 2,
 	JOB_PROBE = 3,
+	JOB_CHECK = 4,
 };
 
 /* The most items one ENGAGE job carries. */
 #define JOB_ENGAGE_MAX_ITEMS 200
+/* The most notices (bounces, auto-replies) one ENGAGE job reports. */
+#define JOB_MAX_NOTICES 32
+/* A notice is read up to this many bytes (a bounce quotes the message). */
+#define JOB_NOTICE_MAX_BYTES (256 * 1024)
 /* The most folders searched after INBOX and the spam folder. */
 #define JOB_MAX_OTHER_FOLDERS 8
 
@@ -123,6 +131,19 @@ struct job_engage {
 	 * locate_wait_msecs in all over the whole job (a budget shared by all
 	 * items of the job, not per item). 0: one look only. */
 	int locate_wait_msecs;
+	/*
+	 * Notices: when notice_token_header is set, the session then reads
+	 * the unseen messages of the last notice_days days (real time) in
+	 * INBOX and the spam folder that lack that header (hearth's own
+	 * messages carry it), newest first, and classifies each with
+	 * bounce_parse() and the pattern file bounce_patterns (NULL: DSNs
+	 * and auto-replies only). Every bounce and auto-reply is reported;
+	 * a bounce whose returned message carries the token header is
+	 * hearth's own and is marked \Seen; nothing else is changed.
+	 */
+	const char *notice_token_header;
+	const char *bounce_patterns;
+	int notice_days;
 };
 
 /*
@@ -158,6 +179,13 @@ struct job_engage_item_result {
 	char error[256];
 };
 
+/* A bounce or auto-reply found in the mailbox (bounce.h's fields). */
+struct job_notice {
+	struct bounce_info info;
+	char folder[256];
+	uint32_t uid;
+};
+
 struct job_engage_result {
 	char spam_folder[256];
 	enum imap_discovery spam_found_by;
@@ -166,6 +194,10 @@ struct job_engage_result {
 	/* the session was lost after n_items: retry the rest */
 	enum hearth_fail session_fail;
 	char session_error[256];
+	/* notices found (when asked); notice_error: the look failed */
+	size_t n_notices;
+	struct job_notice notices[JOB_MAX_NOTICES];
+	char notice_error[256];
 };
 
 struct job_probe {
@@ -195,6 +227,34 @@ struct job_probe_result {
 	char archive_folder[256];
 };
 
+/* Bounds of a CHECK job's lists. */
+#define JOB_CHECK_MAX_HOSTS 8
+#define JOB_CHECK_MAX_SELECTORS 32
+#define JOB_CHECK_MAX_LISTS 16
+
+/* One domain's checks (check.h's check_options), strings borrowed. */
+struct job_check {
+	const char *domain;
+	const char *provider; /* NULL: recognised from MX */
+	const char *const *sending_hosts;
+	size_t n_sending_hosts;
+	const char *const *dkim_selectors;
+	size_t n_dkim_selectors;
+	const char *const *domain_lists;
+	size_t n_domain_lists;
+	const char *const *ip_lists;
+	size_t n_ip_lists;
+	const char *dns_servers; /* dns.h's list; NULL: the system's */
+	int timeout_msecs;	 /* each lookup; 0: dns.h's default */
+};
+
+struct job_check_result {
+	char worst[12];	   /* check_status_name() of the worst finding */
+	char failure[512]; /* check_report_failure(), "" when none fails */
+	char *report;	   /* check_report_to_json(); job_check_result_clear */
+};
+void job_check_result_clear(struct job_check_result *res);
+
 /* Encode a job for worker_pool_submit(): a new message owned by the
  * caller, or NULL with *err when a value cannot be encoded. */
 struct wire_msg *job_send_encode(const struct job_send *job,
@@ -202,6 +262,8 @@ struct wire_msg *job_send_encode(const struct job_send *job,
 struct wire_msg *job_engage_encode(const struct job_engage *job,
 				   struct hearth_err *err);
 struct wire_msg *job_probe_encode(const struct job_probe *job,
+				  struct hearth_err *err);
+struct wire_msg *job_check_encode(const struct job_check *job,
 				  struct hearth_err *err);
 
 /* Decode a result: 0, or -1 with *err when it is not such a result. */
@@ -213,6 +275,9 @@ int job_engage_result_decode(const struct wire_msg *msg,
 			     struct hearth_err *err);
 int job_probe_result_decode(const struct wire_msg *msg,
 			    struct job_probe_result *res_r,
+			    struct hearth_err *err);
+int job_check_result_decode(const struct wire_msg *msg,
+			    struct job_check_result *res_r,
 			    struct hearth_err *err);
 
 /* The worker handler (a worker_handler_fn): runs SEND, ENGAGE and PROBE

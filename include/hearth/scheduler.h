@@ -86,6 +86,9 @@
 /* A planned exchange this late when the scheduler gets to it fails as
  * missed (the engine was not running) instead of going out in a burst. */
 #define SCHEDULER_LATE_MAX_SECS (6 * 60 * 60)
+/* Notices (bounces, auto-replies) are looked for among this many days'
+ * unseen mail (real days: the server's arrival dates). */
+#define SCHEDULER_NOTICE_DAYS 3
 /* Replies are not planned to messages older than this at engagement. */
 #define SCHEDULER_REPLY_MAX_AGE_DAYS 3
 /* The inbox list is read again, when another process changed the
@@ -106,6 +109,9 @@ struct scheduler_net {
 	int (*engage)(void *ctx, uint64_t job_id, uint32_t run,
 		      const struct job_engage *job, int timeout_secs);
 	void (*abandon)(void *ctx, uint64_t job_id, uint32_t run);
+	/* CHECK jobs (NULL: no domain checks) */
+	int (*check)(void *ctx, uint64_t job_id, uint32_t run,
+		     const struct job_check *job, int timeout_secs);
 	void *ctx;
 };
 
@@ -137,13 +143,35 @@ struct scheduler_options {
 	uint64_t seed;
 	/* the planner's same-client share (0..1) */
 	double same_client_share;
+	/*
+	 * Notices: an ENGAGE job also looks for bounces and auto-replies
+	 * in its mailbox when the last look there is this long ago (0:
+	 * never); bounce_patterns: the pattern file (NULL: DSNs and
+	 * auto-replies only)
+	 */
+	int64_t notice_every_secs;
+	const char *bounce_patterns;
+	/*
+	 * Domain checks (check.h): each domain with an active inbox is
+	 * checked this often (0: never), and at start when its last check
+	 * is older. dns_servers and bounce_patterns are copied; the list
+	 * arrays must outlive the scheduler.
+	 */
+	int64_t check_every_secs;
+	const char *dns_servers;
+	const char *const *dkim_selectors;
+	size_t n_dkim_selectors;
+	const char *const *domain_lists;
+	size_t n_domain_lists;
+	const char *const *ip_lists;
+	size_t n_ip_lists;
 };
 
 /* What the loop did since scheduler_new. */
 struct scheduler_stats {
 	uint64_t days_planned, planned, sent, failed, uncertain, resolved,
 	    resent, engaged, inbox, spam, other, missing, rescued, replies,
-	    swept, paused;
+	    swept, paused, bounced, auto_replies, checks;
 };
 
 struct scheduler;
@@ -191,8 +219,14 @@ void scheduler_engage_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
 			   int64_t now, const struct job_engage_result *res,
 			   const struct hearth_err *fail);
 
-/* Is job_id an ENGAGE job (else SEND)? For the network side's decoding. */
+void scheduler_check_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
+			  int64_t now, const struct job_check_result *res,
+			  const struct hearth_err *fail);
+
+/* Is job_id an ENGAGE job, a CHECK job (else SEND)? For the network
+ * side's decoding. */
 bool scheduler_job_is_engage(uint64_t job_id);
+bool scheduler_job_is_check(uint64_t job_id);
 
 /* Shutdown (see above). */
 void scheduler_drain(struct scheduler *sc);

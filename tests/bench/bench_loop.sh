@@ -363,6 +363,11 @@ ca_file = $LAB_CA
 timeout = 10
 per_host = 8
 workers = $w
+dns = $LAB_DNS
+[checks]
+dkim_selectors = $LAB_DKIM_SELECTOR
+domain_lists = $LAB_DOMAIN_LIST
+ip_lists = $LAB_IP_LIST
 EOF
 	H=("$hearth" --config "$conf")
 	"${H[@]}" --quiet init || die "hearth init failed (workers=$w)"

@@ -33,6 +33,11 @@ ca_file = $LAB_CA
 timeout = 10
 per_host = 8
 workers = 4
+dns = $LAB_DNS
+[checks]
+dkim_selectors = $LAB_DKIM_SELECTOR
+domain_lists = $LAB_DOMAIN_LIST
+ip_lists = $LAB_IP_LIST
 EOF
 h() { "$hearth" --config "$conf" "$@"; }
 q() { # SQL over the store, read-only; an error shows in the output

@@ -48,6 +48,11 @@ enroll() {
 		timeout = 10
 		per_host = 8
 		workers = 8
+		dns = $LAB_DNS
+		[checks]
+		dkim_selectors = $LAB_DKIM_SELECTOR
+		domain_lists = $LAB_DOMAIN_LIST
+		ip_lists = $LAB_IP_LIST
 	EOF
 	hc "$conf" --quiet init &&
 		hc "$conf" --quiet client add acme &&

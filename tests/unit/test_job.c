@@ -796,6 +796,141 @@ static void test_partial(void)
 	free(res);
 }
 
+/* A message as a fake server's sendraw argument (escapes for CR, LF, \,
+ * * and $). */
+static char *raw_arg(const char *msg)
+{
+	size_t len = strlen(msg), o = 0;
+	char *out = xmalloc(len * 4 + 1);
+
+	for (size_t i = 0; i < len; i++) {
+		switch (msg[i]) {
+		case '\r':
+			o += (size_t)sprintf(out + o, "\\r");
+			break;
+		case '\n':
+			o += (size_t)sprintf(out + o, "\\n");
+			break;
+		case '\\':
+		case '*':
+		case '$':
+			out[o++] = '\\';
+			out[o++] = msg[i];
+			break;
+		default:
+			out[o++] = msg[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+#define DSN_CRLF(s) s "\r\n"
+static const char dsn_msg[] =
+    DSN_CRLF("From: MAILER-DAEMON@lab.test (Mail Delivery System)")
+    DSN_CRLF("To: a@x.test")
+    DSN_CRLF("Subject: Undelivered Mail Returned to Sender")
+    DSN_CRLF("Auto-Submitted: auto-replied")
+    DSN_CRLF("MIME-Version: 1.0")
+    DSN_CRLF("Content-Type: multipart/report; report-type=delivery-status;")
+    DSN_CRLF("\tboundary=\"B1\"")
+    DSN_CRLF("")
+    DSN_CRLF("--B1")
+    DSN_CRLF("Content-Type: text/plain")
+    DSN_CRLF("")
+    DSN_CRLF("Your message could not be delivered.")
+    DSN_CRLF("--B1")
+    DSN_CRLF("Content-Type: message/delivery-status")
+    DSN_CRLF("")
+    DSN_CRLF("Reporting-MTA: dns; lab.test")
+    DSN_CRLF("")
+    DSN_CRLF("Final-Recipient: rfc822; gone@y.test")
+    DSN_CRLF("Action: failed")
+    DSN_CRLF("Status: 5.1.1")
+    DSN_CRLF("Diagnostic-Code: smtp; 550 5.1.1 <gone@y.test>: User unknown")
+    DSN_CRLF("")
+    DSN_CRLF("--B1")
+    DSN_CRLF("Content-Type: text/rfc822-headers")
+    DSN_CRLF("")
+    DSN_CRLF("Message-ID: <m1@x.test>")
+    DSN_CRLF("X-Ref: tok-1")
+    DSN_CRLF("Subject: hi")
+    DSN_CRLF("")
+    DSN_CRLF("--B1--");
+static const char plain_msg[] = DSN_CRLF("From: bob@y.test")
+    DSN_CRLF("Subject: lunch?") DSN_CRLF("") DSN_CRLF("Are you free?");
+
+static void test_notices(void)
+{
+	char *dsn = raw_arg(dsn_msg), *plain = raw_arg(plain_msg);
+	char *script = xasprintf(
+	    IMAP_LOGIN "expect_tag SELECT INBOX\n"
+		       "send * 2 EXISTS\n"
+		       "send * OK [UIDVALIDITY 3] ok\n"
+		       "send $TAG OK [READ-WRITE] done\n"
+		       "expect_tag UID SEARCH SINCE * UNSEEN NOT HEADER X-Ref "
+		       "\"\"\n"
+		       "send * SEARCH 5 9\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID FETCH 9 (UID BODY.PEEK[]<0.262144>)\n"
+		       "send * 2 FETCH (UID 9 BODY[]<0> {%zu}\n"
+		       "sendraw %s)\\r\\n\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID STORE 9 +FLAGS.SILENT (\\\\Seen)\n"
+		       "send $TAG OK done\n"
+		       "expect_tag UID FETCH 5 (UID BODY.PEEK[]<0.262144>)\n"
+		       "send * 1 FETCH (UID 5 BODY[]<0> {%zu}\n"
+		       "sendraw %s)\\r\\n\n"
+		       "send $TAG OK done\n"
+		       "expect_tag SELECT Junk\n"
+		       "send * 0 EXISTS\n"
+		       "send $TAG OK [READ-WRITE] done\n"
+		       "expect_tag UID SEARCH SINCE * UNSEEN NOT HEADER X-Ref "
+		       "\"\"\n"
+		       "send * SEARCH\n"
+		       "send $TAG OK done\n"
+		       "expect_tag LOGOUT\n"
+		       "send * BYE\n"
+		       "send $TAG OK bye\n",
+	    strlen(dsn_msg), dsn, strlen(plain_msg), plain);
+	struct fake_server *fs = fake(script);
+	struct job_engage job = {.spam_folder = "Junk",
+				 .op_timeout_msecs = 5000,
+				 .notice_token_header = "X-Ref",
+				 .notice_days = 3};
+	struct job_engage_result *res = xcalloc(1, sizeof(*res));
+	struct hearth_err err = {0};
+	struct jobrun_outcome o;
+
+	test_begin("ENGAGE reports the bounces in the mailbox, marks its own");
+	test_assert(fs != NULL);
+	job.imap = fake_account(fake_server_port(fs));
+	jobrun(pool, 5, job_engage_encode(&job, &err), net_now_msecs() + 20000,
+	       &o, NULL);
+	test_assert(!o.failed);
+	test_assert(job_engage_result_decode(o.result, res, &err) == 0);
+	test_assert(res->n_items == 0 && res->notice_error[0] == '\0');
+	test_assert(res->n_notices == 1);
+	test_assert(res->notices[0].info.kind == BOUNCE_DSN);
+	test_assert(res->notices[0].info.undelivered &&
+		    res->notices[0].info.permanent);
+	test_assert(strcmp(res->notices[0].info.status, "5.1.1") == 0);
+	test_assert(strcmp(res->notices[0].info.token, "tok-1") == 0);
+	test_assert(strcmp(res->notices[0].info.recipient, "gone@y.test") ==
+		    0);
+	test_assert(strstr(res->notices[0].info.message_id, "m1@x.test") !=
+		    NULL);
+	test_assert(res->notices[0].uid == 9 &&
+		    strcmp(res->notices[0].folder, "INBOX") == 0);
+	wire_msg_free(&o.result);
+	test_assert(fake_server_finish(&fs, 2000, NULL) == 0);
+	test_end();
+	free(res);
+	free(script);
+	free(dsn);
+	free(plain);
+}
+
 int main(void)
 {
 	struct hearth_err err = {0};
@@ -814,6 +949,7 @@ int main(void)
 	test_send_uncertain();
 	test_locate_wait();
 	test_rescue_keyword();
+	test_notices();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;

@@ -70,6 +70,11 @@ struct call {
 	char user[256];
 	size_t n_items;
 	struct call_item *items;
+	bool notices; /* asked to look for bounces and auto-replies */
+	/* CHECK: the domain and what the job said about it */
+	bool check;
+	char domain[256], provider[32], host[256];
+	size_t n_hosts;
 };
 
 /* The inboxes of a test pool: three domains, two clients. */
@@ -134,6 +139,7 @@ static int fake_send(void *ctx, uint64_t job_id, uint32_t run,
 		return -1;
 	}
 	test_assert(!scheduler_job_is_engage(job_id));
+	test_assert(!scheduler_job_is_check(job_id));
 	c = call_new(e);
 	c->job_id = job_id;
 	c->run = run;
@@ -184,6 +190,9 @@ static int fake_engage(void *ctx, uint64_t job_id, uint32_t run,
 		c->inbox_id = in.id;
 	store_inbox_clear(&in);
 	c->n_items = job->n_items;
+	c->notices = job->notice_token_header != NULL &&
+		     strcmp(job->notice_token_header, TOKEN_HEADER) == 0 &&
+		     job->notice_days > 0;
 	c->items = xcalloc(job->n_items + 1, sizeof(*c->items));
 	for (size_t i = 0; i < job->n_items; i++) {
 		const struct job_engage_item *it = &job->items[i];
@@ -199,6 +208,28 @@ static int fake_engage(void *ctx, uint64_t job_id, uint32_t run,
 		ci->file_to = it->file_to != NULL;
 		ci->delete_after = it->delete_after;
 	}
+	return 0;
+}
+
+static int fake_check(void *ctx, uint64_t job_id, uint32_t run,
+		      const struct job_check *job, int timeout_secs)
+{
+	struct env *e = ctx;
+	struct call *c;
+
+	test_assert(scheduler_job_is_check(job_id) &&
+		    !scheduler_job_is_engage(job_id));
+	c = call_new(e);
+	c->check = true;
+	c->job_id = job_id;
+	c->run = run;
+	c->timeout_secs = timeout_secs;
+	snprintf(c->domain, sizeof(c->domain), "%s", job->domain);
+	snprintf(c->provider, sizeof(c->provider), "%s",
+		 job->provider != NULL ? job->provider : "");
+	c->n_hosts = job->n_sending_hosts;
+	if (job->n_sending_hosts > 0)
+		snprintf(c->host, sizeof(c->host), "%s", job->sending_hosts[0]);
 	return 0;
 }
 
@@ -305,7 +336,11 @@ static void env_create(struct env *e, size_t n, const char *overrides)
 
 static void env_start(struct env *e, int64_t now)
 {
-	struct scheduler_net net = {fake_send, fake_engage, fake_abandon, e};
+	struct scheduler_net net = {.send = fake_send,
+				    .engage = fake_engage,
+				    .abandon = fake_abandon,
+				    .check = fake_check,
+				    .ctx = e};
 	struct hearth_err err = {0};
 
 	e->now = now;
@@ -607,9 +642,27 @@ static void engage_answer(struct env *e, struct call *c,
 	free(res);
 }
 
+/* A CHECK result: worst "pass", or "fail" with a reason. */
+static void check_answer(struct env *e, struct call *c, const char *worst,
+			 const char *failure)
+{
+	struct job_check_result res = {0};
+
+	snprintf(res.worst, sizeof(res.worst), "%s", worst);
+	snprintf(res.failure, sizeof(res.failure), "%s",
+		 failure != NULL ? failure : "");
+	res.report = xasprintf("{\"domain\":\"%s\",\"worst\":\"%s\"}",
+			       c->domain, worst);
+	c->answered = true;
+	scheduler_check_done(e->sc, c->job_id, c->run, e->now, &res, NULL);
+	job_check_result_clear(&res);
+}
+
 static void answer_auto(struct env *e, struct call *c)
 {
-	if (c->engage)
+	if (c->check)
+		check_answer(e, c, "pass", NULL);
+	else if (c->engage)
 		engage_answer(e, c, engage_res(c));
 	else
 		send_ok(e, c, 250);
@@ -627,7 +680,18 @@ static bool call_has(const struct call *c, int64_t exchange_id)
 
 static bool m_send_of(const struct call *c, int64_t x)
 {
-	return !c->engage && c->exchange_id == x;
+	return !c->engage && !c->check && c->exchange_id == x;
+}
+
+static bool m_check(const struct call *c, int64_t arg)
+{
+	(void)arg;
+	return c->check;
+}
+
+static bool m_engage_notices(const struct call *c, int64_t inbox)
+{
+	return c->engage && c->notices && c->inbox_id == inbox;
 }
 
 static bool m_engage_of(const struct call *c, int64_t x)
@@ -1588,6 +1652,212 @@ static void test_missing(void)
 	test_assert(run_to(&e, e.now + 2 * 86400, m_engage_of, xid) == -1);
 out:
 	store_exchange_clear(&x);
+	env_free(&e);
+	test_end();
+}
+
+/* A notice in a result: kind, undelivered, status, the token it names. */
+static void add_notice(struct job_engage_result *res, enum bounce_kind kind,
+		       bool undelivered, const char *status, const char *token,
+		       const char *message_id)
+{
+	struct job_notice *no = &res->notices[res->n_notices++];
+
+	memset(no, 0, sizeof(*no));
+	no->info.kind = kind;
+	no->info.undelivered = undelivered;
+	no->info.permanent = undelivered && status[0] == '5';
+	snprintf(no->info.status, sizeof(no->info.status), "%s", status);
+	snprintf(no->info.recipient, sizeof(no->info.recipient),
+		 "gone@beta.example");
+	snprintf(no->info.reason, sizeof(no->info.reason),
+		 "550 5.1.1 <gone@beta.example>: User unknown");
+	snprintf(no->info.token, sizeof(no->info.token), "%s",
+		 token != NULL ? token : "");
+	snprintf(no->info.message_id, sizeof(no->info.message_id), "%s",
+		 message_id != NULL ? message_id : "");
+	snprintf(no->folder, sizeof(no->folder), "INBOX");
+	no->uid = (uint32_t)res->n_notices;
+}
+
+static int64_t events_of(struct env *e, int64_t inbox, const char *kind)
+{
+	struct store_event *ev = NULL;
+	size_t n = 0;
+	int64_t k = 0;
+
+	test_assert(store_event_list(e->store, inbox, 0, &ev, &n, NULL) == 0);
+	for (size_t i = 0; i < n; i++)
+		k += str_eq(ev[i].kind, kind);
+	store_event_list_free(&ev, n);
+	return k;
+}
+
+static void test_notices(void)
+{
+	struct env e;
+	struct store_exchange x = {0}, y = {0};
+	struct store_ramp_day d = {0};
+	struct job_engage_result *res;
+	int64_t xid, yid = 0, sender;
+	struct store_exchange *xs = NULL;
+	size_t n = 0;
+	long ci;
+
+	test_begin("scheduler: bounces and auto-replies count on the exchange "
+		   "they report on, once");
+	env_defaults(&e);
+	e.opts.notice_every_secs = HOUR;
+	env_create(&e, 3, FIXED(2));
+	plan_day0(&e);
+	xid = first_planned(&e);
+	xget(&e, xid, &x);
+	sender = x.sender_inbox_id;
+	store_exchange_clear(&x);
+	/* everything of the day sent and engaged */
+	run_to(&e, DAY0 + 20 * HOUR, NULL, 0);
+	xget(&e, xid, &x);
+	test_assert(str_eq(x.state, "sent") && str_eq(x.placement, "inbox"));
+	/* another exchange of the same sender, for a "missing" one */
+	xall(&e, &xs, &n);
+	for (size_t i = 0; i < n; i++)
+		if (xs[i].sender_inbox_id == sender && xs[i].id != xid &&
+		    xs[i].depth == 0)
+			yid = xs[i].id;
+	store_exchange_list_free(&xs, n);
+	test_assert(yid > 0);
+	{
+		/* as if its recipient had not found it */
+		struct store_ramp_day delta = {.inbox_id = sender, .missing = 1,
+					       .inbox = -1};
+
+		xget(&e, yid, &y);
+		free(y.placement);
+		y.placement = xstrdup("missing");
+		test_assert(store_exchange_update(e.store, &y, NULL) == 0);
+		snprintf(delta.day, sizeof(delta.day), "%s", y.day);
+		test_assert(store_ramp_day_add(e.store, &delta, NULL) == 0);
+	}
+	/* the sender's next ENGAGE job (as a recipient) looks for notices */
+	ci = run_to(&e, DAY0 + 3 * 86400, m_engage_notices, sender);
+	test_assert(ci >= 0);
+	if (ci < 0)
+		goto out;
+	test_assert(store_ramp_day_get(e.store, sender, x.day, &d, NULL) == 1);
+	{
+		int bounced0 = d.bounced, missing0 = d.missing,
+		    auto0 = d.auto_replies, replied0 = d.replied;
+
+		store_ramp_day_clear(&d);
+		res = engage_res(&e.calls[ci]);
+		/* a bounce of x (by token), twice; a bounce of y (by
+		 * Message-ID); a delay warning; an auto-reply to x; a
+		 * bounce of mail hearth did not send */
+		add_notice(res, BOUNCE_DSN, true, "5.1.1", x.token, NULL);
+		add_notice(res, BOUNCE_DSN, true, "5.1.1", x.token, NULL);
+		add_notice(res, BOUNCE_TEXT, true, "5.2.2", NULL,
+			   y.message_id);
+		add_notice(res, BOUNCE_DSN, false, "4.4.1", x.token, NULL);
+		add_notice(res, BOUNCE_AUTOREPLY, false, "", NULL,
+			   x.message_id);
+		add_notice(res, BOUNCE_DSN, true, "5.1.1", "not-ours",
+			   "<nope@example>");
+		engage_answer(&e, &e.calls[ci], res);
+		test_assert(store_ramp_day_get(e.store, sender, x.day, &d,
+					       NULL) == 1);
+		test_assert(d.bounced == bounced0 + 2);
+		test_assert(d.missing == missing0 - 1);
+		test_assert(d.auto_replies == auto0 + 1);
+		test_assert(d.replied == replied0);
+		store_ramp_day_clear(&d);
+	}
+	store_exchange_clear(&x);
+	xget(&e, xid, &x);
+	test_assert(x.bounced_at == e.now && str_eq(x.bounce_status, "5.1.1") &&
+		    str_has(x.bounce_reason, "User unknown"));
+	test_assert(x.auto_replied_at == e.now && !x.replied);
+	test_assert(str_eq(x.placement, "inbox")); /* it was found first */
+	store_exchange_clear(&y);
+	xget(&e, yid, &y);
+	test_assert(y.bounced_at == e.now && str_eq(y.bounce_status, "5.2.2"));
+	test_assert(y.placement == NULL && y.engaged_at > 0 && y.engage_at == 0);
+	test_assert(events_of(&e, sender, "exchange.bounced") == 2);
+	/* and the next ENGAGE job does not look again within the hour */
+	e.manual = true;
+	ci = run_to(&e, e.now + HOUR - 60, m_engage_notices, sender);
+	test_assert(ci == -1);
+out:
+	store_exchange_clear(&x);
+	store_exchange_clear(&y);
+	env_free(&e);
+	test_end();
+}
+
+static void test_checks(void)
+{
+	struct env e;
+	struct store_domain_check *cs = NULL;
+	struct hearth_err f = {0};
+	size_t n = 0, n_checks;
+	long ci;
+	int64_t t0;
+
+	test_begin("scheduler: each domain is checked at start, then daily");
+	env_defaults(&e);
+	e.opts.check_every_secs = 86400;
+	e.opts.per_host = 8;
+	env_create(&e, 3, FIXED(1));
+	env_start(&e, DAY0);
+	e.manual = true;
+	step(&e, DAY0);
+	n_checks = count_calls(&e, m_check, 0);
+	test_assert(n_checks == 3); /* alpha, beta, gamma */
+	for (size_t i = 0; i < e.n_calls; i++) {
+		struct call *c = &e.calls[i];
+
+		if (!c->check)
+			continue;
+		test_assert(str_eq(c->provider, "generic") && c->n_hosts == 1);
+		test_assert(str_has(c->host, c->domain));
+		if (str_eq(c->domain, "beta.example")) {
+			/* a failure: tried again later */
+			hearth_err_set(&f, HEARTH_FAIL_RETRY, 0, "dns down");
+			c->answered = true;
+			scheduler_check_done(e.sc, c->job_id, c->run, e.now,
+					     NULL, &f);
+		} else {
+			check_answer(&e, c,
+				     str_eq(c->domain, "alpha.example") ? "fail"
+									 : "pass",
+				     str_eq(c->domain, "alpha.example")
+					 ? "SPF is missing"
+					 : NULL);
+		}
+	}
+	e.seen = e.n_calls;
+	test_assert(store_domain_check_latest(e.store, 0, 0, &cs, &n, NULL) ==
+		    0);
+	test_assert(n == 2 && str_eq(cs[0].domain, "alpha.example") &&
+		    str_eq(cs[0].worst, "fail") &&
+		    str_eq(cs[0].failure, "SPF is missing") &&
+		    cs[0].checked_at == DAY0 && str_has(cs[0].report, "alpha"));
+	store_domain_check_list_free(&cs, n);
+	/* beta is tried again within the hour */
+	e.manual = false;
+	ci = run_to(&e, DAY0 + HOUR, m_check, 0);
+	test_assert(ci >= 0);
+	if (ci >= 0) {
+		test_assert(str_eq(e.calls[ci].domain, "beta.example"));
+		check_answer(&e, &e.calls[ci], "pass", NULL);
+	}
+	/* nothing more until a day later; a restart does not check early */
+	t0 = e.now;
+	env_restart(&e, e.now + 60);
+	ci = run_to(&e, DAY0 + 86400 - 60, m_check, 0);
+	test_assert(ci == -1);
+	ci = run_to(&e, DAY0 + 86400 + 60, m_check, 0);
+	test_assert(ci >= 0 && e.calls[ci].at == DAY0 + 86400);
+	(void)t0;
 	env_free(&e);
 	test_end();
 }
@@ -2733,6 +3003,8 @@ int main(int argc, char **argv)
 	RUN(test_reply);
 	RUN(test_thread_depth);
 	RUN(test_missing);
+	RUN(test_notices);
+	RUN(test_checks);
 	RUN(test_send_retry);
 	RUN(test_send_permanent);
 	RUN(test_send_auth);

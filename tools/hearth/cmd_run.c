@@ -151,6 +151,15 @@ static int net_engage(void *ctx, uint64_t job_id, uint32_t run,
 			  timeout_secs, &err);
 }
 
+static int net_check(void *ctx, uint64_t job_id, uint32_t run,
+		     const struct job_check *job, int timeout_secs)
+{
+	struct hearth_err err = {0};
+
+	return net_submit(ctx, job_id, run, job_check_encode(job, &err),
+			  timeout_secs, &err);
+}
+
 static void net_abandon(void *ctx, uint64_t job_id, uint32_t run)
 {
 	struct loop *l = ctx;
@@ -171,6 +180,19 @@ static void net_result(uint64_t pool_id, const struct wire_msg *result,
 	struct hearth_err err = {0};
 
 	running_del(l, pool_id);
+	if (scheduler_job_is_check(job_id)) {
+		struct job_check_result cr;
+		bool ok = result != NULL &&
+			  job_check_result_decode(result, &cr, &err) == 0;
+
+		if (result != NULL && !ok)
+			fail = &err;
+		scheduler_check_done(l->sc, job_id, run, now, ok ? &cr : NULL,
+				     ok ? NULL : fail);
+		if (ok)
+			job_check_result_clear(&cr);
+		return;
+	}
 	if (scheduler_job_is_engage(job_id)) {
 		if (result != NULL &&
 		    job_engage_result_decode(result, l->engage_res, &err) < 0)
@@ -259,7 +281,13 @@ static int loop_open(struct loop *l, const char *cmd, unsigned workers,
 {
 	struct hearth_err err = {0};
 	struct scheduler_options so;
-	struct scheduler_net net = {net_send, net_engage, net_abandon, l};
+	struct scheduler_net net = {.send = net_send,
+				    .engage = net_engage,
+				    .abandon = net_abandon,
+				    .check = net_check,
+				    .ctx = l};
+	const struct config *cfg;
+	char *patterns = NULL;
 	char *token_header = NULL;
 	struct sigaction sa;
 	int ret;
@@ -300,6 +328,21 @@ static int loop_open(struct loop *l, const char *cmd, unsigned workers,
 	so.lang = l->cli.cfg->language;
 	so.default_profile = l->cli.cfg->ramp_profile;
 	so.seed = seed;
+	cfg = l->cli.cfg;
+	/* bounces and auto-replies looked for hourly; domains checked daily */
+	so.notice_every_secs = 3600;
+	patterns = cfg->checks_bounce_patterns != NULL
+		       ? xstrdup(cfg->checks_bounce_patterns)
+		       : xasprintf("%s/bounce-patterns.conf", cfg->seeds_dir);
+	so.bounce_patterns = patterns;
+	so.check_every_secs = cfg->checks_enabled ? CLOCK_DAY_SECS : 0;
+	so.dns_servers = cfg->dns_servers;
+	so.dkim_selectors = (const char *const *)cfg->checks_dkim_selectors.items;
+	so.n_dkim_selectors = cfg->checks_dkim_selectors.n;
+	so.domain_lists = (const char *const *)cfg->checks_domain_lists.items;
+	so.n_domain_lists = cfg->checks_domain_lists.n;
+	so.ip_lists = (const char *const *)cfg->checks_ip_lists.items;
+	so.n_ip_lists = cfg->checks_ip_lists.n;
 	if (l->cli.cfg->token_header != NULL)
 		token_header = xstrdup(l->cli.cfg->token_header);
 	else if (store_setting_get(l->cli.store, "token_header", &token_header,
@@ -308,12 +351,14 @@ static int loop_open(struct loop *l, const char *cmd, unsigned workers,
 			"hearth %s: the database has no token header: run "
 			"'hearth init' again\n",
 			cmd);
+		free(patterns);
 		return EX_CONFIG;
 	}
 	so.token_header = token_header;
 	l->sc = scheduler_new(l->cli.store, l->cli.vault, l->corpus, &so, &net,
 			      loop_now(l), &err);
 	free(token_header);
+	free(patterns);
 	if (l->sc == NULL)
 		return cli_fail(cmd, &err);
 	memset(&sa, 0, sizeof(sa));
