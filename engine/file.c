@@ -20,7 +20,8 @@ int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r,
 
 	*data_r = NULL;
 	*len_r = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open before the check */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		hearth_err_set(err, HEARTH_FAIL_PERMANENT, errno, "%s: %s",
 			       path, strerror(errno));
