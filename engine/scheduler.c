@@ -4,8 +4,9 @@
  * what: it turns store rows into jobs and results into store rows. Every
  * change a result brings is one transaction.
  *
- * Job ids: a SEND job is (exchange id << 1), an ENGAGE job (recipient inbox
- * id << 1) | 1. A job's payload is a struct sc_job, owned by the queue.
+ * Job ids: (id << SC_KIND_BITS) | kind: a SEND job's id is its exchange's,
+ * an ENGAGE job's its recipient inbox's, a CHECK job's its domain's. A
+ * job's payload is a struct sc_job, owned by the queue.
  */
 #include "hearth/scheduler.h"
 
@@ -73,6 +74,7 @@ struct sc_pending {
 	uint64_t job_id;
 	uint32_t run;
 	int64_t inbox_id, due;
+	int64_t domain_id; /* job_id 0: a CHECK job to queue (else ENGAGE) */
 };
 
 struct scheduler {
@@ -1203,7 +1205,6 @@ static int start_engage(struct scheduler *sc, uint64_t job_id, uint32_t run,
 	if (sc->opts.notice_every_secs > 0 &&
 	    (r->notices_at == 0 ||
 	     sc->now - r->notices_at >= sc->opts.notice_every_secs)) {
-		r->notices_at = sc->now;
 		je.notice_token_header = sc->token_header;
 		je.bounce_patterns = sc->opts.bounce_patterns;
 		je.notice_days = SCHEDULER_NOTICE_DAYS;
@@ -1212,6 +1213,8 @@ static int start_engage(struct scheduler *sc, uint64_t job_id, uint32_t run,
 			     sc->opts.job_deadline_secs);
 	if (ret == 0)
 		job->started_at = sc->now;
+	if (ret == 0 && je.notice_token_header != NULL)
+		r->notices_at = sc->now;
 	vault_secret_free(&secret);
 	free(items);
 	store_exchange_list_free(&xs, n);
@@ -1438,10 +1441,23 @@ static int notice_done(struct scheduler *sc, int64_t inbox_id,
 		}
 		goto out;
 	}
+	if (b->undelivered && strcmp(x.state, "sending") == 0) {
+		/* an uncertain send: the bounce says the server took it */
+		set_str(&x.state, "sent");
+		x.sent_at = x.attempted_at > 0 ? x.attempted_at : sc->now;
+		x.looks = 0;
+		sc->stats.resolved++;
+		log_info("exchange=%" PRId64 " resolved: a bounce came back",
+			 x.id);
+		if (exchange_delivered(sc, &x, err) < 0) {
+			ret = -1;
+			goto out;
+		}
+	}
 	if (!b->undelivered || strcmp(x.state, "sent") != 0) {
-		log_info("exchange=%" PRId64 " bounce=delayed status=%s "
-			 "reason=%s",
-			 x.id, b->status[0] != '\0' ? b->status : "-",
+		log_info("exchange=%" PRId64 " bounce=%s status=%s reason=%s",
+			 x.id, b->undelivered ? "ignored" : "delayed",
+			 b->status[0] != '\0' ? b->status : "-",
 			 log_quote(b->reason, quoted, sizeof(quoted)));
 		ret = 0;
 		goto out;
@@ -1457,6 +1473,8 @@ static int notice_done(struct scheduler *sc, int64_t inbox_id,
 	if (x.placement != NULL && strcmp(x.placement, "missing") == 0) {
 		c.missing = -1;
 		set_str(&x.placement, NULL);
+		if (sc->stats.missing > 0)
+			sc->stats.missing--;
 	}
 	if (x.engaged_at == 0) {
 		x.engage_at = 0;
@@ -1625,12 +1643,19 @@ static int start_check(struct scheduler *sc, uint64_t job_id, uint32_t run,
 	}
 	jc.domain = domain;
 	jc.sending_hosts = hosts;
+	/* the configuration's lists are bounded alike (config.h) */
 	jc.dkim_selectors = sc->opts.dkim_selectors;
-	jc.n_dkim_selectors = sc->opts.n_dkim_selectors;
+	jc.n_dkim_selectors = sc->opts.n_dkim_selectors < JOB_CHECK_MAX_SELECTORS
+				  ? sc->opts.n_dkim_selectors
+				  : JOB_CHECK_MAX_SELECTORS;
 	jc.domain_lists = sc->opts.domain_lists;
-	jc.n_domain_lists = sc->opts.n_domain_lists;
+	jc.n_domain_lists = sc->opts.n_domain_lists < JOB_CHECK_MAX_LISTS
+				? sc->opts.n_domain_lists
+				: JOB_CHECK_MAX_LISTS;
 	jc.ip_lists = sc->opts.ip_lists;
-	jc.n_ip_lists = sc->opts.n_ip_lists;
+	jc.n_ip_lists = sc->opts.n_ip_lists < JOB_CHECK_MAX_LISTS
+			    ? sc->opts.n_ip_lists
+			    : JOB_CHECK_MAX_LISTS;
 	jc.dns_servers = sc->opts.dns_servers;
 	jc.timeout_msecs = sc->opts.op_timeout_msecs < 10000
 			       ? sc->opts.op_timeout_msecs
@@ -1675,7 +1700,10 @@ void scheduler_check_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
 	c.report = res->report;
 	if (store_domain_check_add(sc->store, &c, &err) < 0) {
 		fail_log("record a domain check", &err);
-		sched_result(sc->q, job_id, run, now, HEARTH_FAIL_RETRY, NULL);
+		sched_result(sc->q, job_id, run, now, HEARTH_FAIL_RETRY, &out);
+		if (out.verdict == SCHED_FAILED)
+			queue_check(sc, domain_id,
+				    now + sc->opts.check_every_secs);
 		return;
 	}
 	sc->stats.checks++;
@@ -2011,6 +2039,13 @@ static void runner_expired(void *ctx, uint64_t job_id, uint32_t run,
 		sc->net.abandon(sc->net.ctx, job_id, run);
 	if (job->kind == SC_CHECK) {
 		log_warn("domain=%" PRId64 " check expired", job->id);
+		/* given up: checked again a check interval later (queued
+		 * after the tick: the queue is not to be changed in it) */
+		if (outcome->verdict == SCHED_FAILED)
+			pending_push(sc, (struct sc_pending){
+					     .domain_id = job->id,
+					     .due = sc->now +
+						    sc->opts.check_every_secs});
 		return;
 	}
 	if (job->kind != SC_SEND) {
@@ -2047,7 +2082,10 @@ static void pending_flush(struct scheduler *sc)
 		int64_t id = job_id_target(p.job_id);
 
 		if (p.job_id == 0) {
-			queue_engage(sc, p.inbox_id, p.due);
+			if (p.domain_id != 0)
+				queue_check(sc, p.domain_id, p.due);
+			else
+				queue_engage(sc, p.inbox_id, p.due);
 			continue;
 		}
 		if (sched_lookup(sc->q, p.job_id, &info) != 1 ||

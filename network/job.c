@@ -56,7 +56,7 @@ enum {
 	TAG_CHECK_HOST = 500,	  /* 500 + i */
 	TAG_CHECK_SELECTOR = 520, /* 520 + i */
 	TAG_CHECK_DOMAIN_LIST = 560, /* 560 + i */
-	TAG_CHECK_IP_LIST = 580,  /* 580 + i */
+	TAG_CHECK_IP_LIST = 600,  /* 600 + i */
 	TAG_ITEM = 100, /* 100 + i: a nested message */
 };
 

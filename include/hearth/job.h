@@ -230,7 +230,7 @@ struct job_probe_result {
 /* Bounds of a CHECK job's lists. */
 #define JOB_CHECK_MAX_HOSTS 8
 #define JOB_CHECK_MAX_SELECTORS 32
-#define JOB_CHECK_MAX_LISTS 16
+#define JOB_CHECK_MAX_LISTS 32
 
 /* One domain's checks (check.h's check_options), strings borrowed. */
 struct job_check {
@@ -281,7 +281,8 @@ int job_check_result_decode(const struct wire_msg *msg,
 			    struct hearth_err *err);
 
 /* The worker handler (a worker_handler_fn): runs SEND, ENGAGE and PROBE
- * jobs until the job's deadline. ctx is unused. */
+ * jobs until the job's deadline, CHECK jobs within their lookups' timeouts
+ * (check.h bounds a silent resolver). ctx is unused. */
 int job_handler(const struct wire_msg *job, struct wire_msg **result_r,
 		void *ctx, struct hearth_err *err);
 

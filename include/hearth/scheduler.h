@@ -152,9 +152,10 @@ struct scheduler_options {
 	int64_t notice_every_secs;
 	const char *bounce_patterns;
 	/*
-	 * Domain checks (check.h): each domain with an active inbox is
-	 * checked this often (0: never), and at start when its last check
-	 * is older. dns_servers and bounce_patterns are copied; the list
+	 * Domain checks (check.h): each domain with an inbox that is not
+	 * removed is checked this often (0: never), and at start when its
+	 * last check is older; the lists beyond job.h's JOB_CHECK_MAX_*
+	 * are left out. dns_servers and bounce_patterns are copied; the list
 	 * arrays must outlive the scheduler.
 	 */
 	int64_t check_every_secs;

@@ -514,7 +514,8 @@ int store_exchange_failures(struct store *s, int64_t pool_id, const char *day,
 void store_failure_list_free(struct store_failure **failures, size_t n);
 /*
  * The exchange a bounce or an auto-reply reports on: by token (when not
- * NULL or ""), else by Message-ID (with or without <>). Only exchanges sent
+ * NULL or ""), else (or when no exchange has that token) by Message-ID
+ * (with or without <>). Only exchanges sent
  * by sender_id count: a notice in an inbox is about that inbox's own mail.
  * 1 found (*x_r), 0 none, -1.
  */

@@ -1793,6 +1793,88 @@ out:
 	test_end();
 }
 
+/* A bounce for an exchange left "sending" (a crash, an uncertain send)
+ * says the server took it: sent, and bounced. */
+static void test_notice_uncertain(void)
+{
+	struct env e;
+	struct store_exchange x = {0}, y = {0}, *xs = NULL;
+	struct store *op;
+	struct job_engage_result *res;
+	struct counts before, after;
+	int64_t xid = 0, sender = 0;
+	size_t n = 0;
+	long ci;
+
+	test_begin("scheduler: a bounce resolves an uncertain send as sent");
+	env_defaults(&e);
+	e.opts.notice_every_secs = HOUR;
+	env_create(&e, 3, FIXED(1));
+	plan_day0(&e);
+	xplanned(&e, &xs, &n);
+	test_assert(n >= 2);
+	if (n < 2)
+		goto out;
+	xid = xs[0].id;
+	sender = xs[0].sender_inbox_id;
+	/* what a crash leaves: x "sending"; and a message to the sender,
+	 * sent, due to be engaged now (so its ENGAGE job runs) */
+	op = operator_open(&e);
+	test_assert(store_exchange_get(op, xid, &x, NULL) == 1);
+	free(x.state);
+	x.state = xstrdup("sending");
+	x.attempted_at = e.now;
+	free(x.message_id);
+	x.message_id = xstrdup("<u1@alpha.example>");
+	test_assert(store_exchange_update(op, &x, NULL) == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (xs[i].recipient_inbox_id != sender)
+			continue;
+		test_assert(store_exchange_get(op, xs[i].id, &y, NULL) == 1);
+		free(y.state);
+		y.state = xstrdup("sending");
+		test_assert(store_exchange_update(op, &y, NULL) == 0);
+		free(y.state);
+		y.state = xstrdup("sent");
+		y.sent_at = e.now;
+		y.engage_at = e.now;
+		test_assert(store_exchange_update(op, &y, NULL) == 0);
+		store_exchange_clear(&y);
+		break;
+	}
+	store_close(&op);
+	before = counts_of(&e, sender, x.day);
+	env_restart(&e, e.now);
+	e.manual = true;
+	ci = run_to(&e, e.now + HOUR, m_engage_notices, sender);
+	test_assert(ci >= 0);
+	if (ci < 0)
+		goto out;
+	res = engage_res(&e.calls[ci]);
+	add_notice(res, BOUNCE_DSN, true, "5.1.1", x.token, NULL);
+	engage_answer(&e, &e.calls[ci], res);
+	store_exchange_clear(&x);
+	xget(&e, xid, &x);
+	after = counts_of(&e, sender, x.day);
+	test_assert(str_eq(x.state, "sent") && x.sent_at > 0);
+	test_assert(x.bounced_at == e.now && x.engaged_at == e.now &&
+		    x.engage_at == 0);
+	test_assert(after.sent == before.sent + 1);
+	{
+		struct store_ramp_day d = {0};
+
+		test_assert(store_ramp_day_get(e.store, sender, x.day, &d,
+					       NULL) == 1 &&
+			    d.bounced == 1);
+		store_ramp_day_clear(&d);
+	}
+out:
+	store_exchange_list_free(&xs, n);
+	store_exchange_clear(&x);
+	env_free(&e);
+	test_end();
+}
+
 static void test_checks(void)
 {
 	struct env e;
@@ -3004,6 +3086,7 @@ int main(int argc, char **argv)
 	RUN(test_thread_depth);
 	RUN(test_missing);
 	RUN(test_notices);
+	RUN(test_notice_uncertain);
 	RUN(test_checks);
 	RUN(test_send_retry);
 	RUN(test_send_permanent);
