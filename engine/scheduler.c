@@ -1616,7 +1616,7 @@ static int start_check(struct scheduler *sc, uint64_t job_id, uint32_t run,
 {
 	const char *hosts[JOB_CHECK_MAX_HOSTS];
 	struct job_check jc = {0};
-	const char *domain = NULL;
+	struct check_options *o = &jc.check;
 	int ret;
 
 	for (size_t i = 0; i < sc->n_inboxes; i++) {
@@ -1625,35 +1625,34 @@ static int start_check(struct scheduler *sc, uint64_t job_id, uint32_t run,
 
 		if (in->row.domain_id != job->id || !inbox_checked(in))
 			continue;
-		if (domain == NULL) {
-			domain = in->domain;
-			jc.provider = in->row.provider;
+		if (o->domain == NULL) {
+			o->domain = in->domain;
+			o->provider = in->row.provider;
 		}
-		for (k = 0; k < jc.n_sending_hosts; k++)
+		for (k = 0; k < o->n_sending_hosts; k++)
 			if (strcmp(hosts[k], in->row.smtp_host) == 0)
 				break;
-		if (k == jc.n_sending_hosts &&
-		    jc.n_sending_hosts < JOB_CHECK_MAX_HOSTS)
-			hosts[jc.n_sending_hosts++] = in->row.smtp_host;
+		if (k == o->n_sending_hosts &&
+		    o->n_sending_hosts < JOB_CHECK_MAX_HOSTS)
+			hosts[o->n_sending_hosts++] = in->row.smtp_host;
 	}
-	if (domain == NULL) {
+	if (o->domain == NULL) {
 		/* every inbox removed: checked again if one comes back */
 		pending_add(sc, job_id, run);
 		return 0;
 	}
-	jc.domain = domain;
-	jc.sending_hosts = hosts;
+	o->sending_hosts = hosts;
 	/* the configuration's lists are bounded alike (config.h) */
-	jc.dkim_selectors = sc->opts.dkim_selectors;
-	jc.n_dkim_selectors = sc->opts.n_dkim_selectors < JOB_CHECK_MAX_SELECTORS
+	o->dkim_selectors = sc->opts.dkim_selectors;
+	o->n_dkim_selectors = sc->opts.n_dkim_selectors < JOB_CHECK_MAX_SELECTORS
 				  ? sc->opts.n_dkim_selectors
 				  : JOB_CHECK_MAX_SELECTORS;
-	jc.domain_lists = sc->opts.domain_lists;
-	jc.n_domain_lists = sc->opts.n_domain_lists < JOB_CHECK_MAX_LISTS
+	o->domain_lists = sc->opts.domain_lists;
+	o->n_domain_lists = sc->opts.n_domain_lists < JOB_CHECK_MAX_LISTS
 				? sc->opts.n_domain_lists
 				: JOB_CHECK_MAX_LISTS;
-	jc.ip_lists = sc->opts.ip_lists;
-	jc.n_ip_lists = sc->opts.n_ip_lists < JOB_CHECK_MAX_LISTS
+	o->ip_lists = sc->opts.ip_lists;
+	o->n_ip_lists = sc->opts.n_ip_lists < JOB_CHECK_MAX_LISTS
 			    ? sc->opts.n_ip_lists
 			    : JOB_CHECK_MAX_LISTS;
 	jc.dns_servers = sc->opts.dns_servers;

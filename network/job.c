@@ -1200,20 +1200,21 @@ static size_t get_list(const struct wire_msg *m, uint16_t base,
 struct wire_msg *job_check_encode(const struct job_check *job,
 				  struct hearth_err *err)
 {
+	const struct check_options *o = &job->check;
 	struct wire_msg *m = wire_msg_new(JOB_CHECK);
 
-	if (job->domain == NULL || job->timeout_msecs < 0 ||
-	    put_opt_str(m, TAG_CHECK_DOMAIN, job->domain) < 0 ||
-	    put_opt_str(m, TAG_CHECK_PROVIDER, job->provider) < 0 ||
+	if (o->domain == NULL || job->timeout_msecs < 0 ||
+	    put_opt_str(m, TAG_CHECK_DOMAIN, o->domain) < 0 ||
+	    put_opt_str(m, TAG_CHECK_PROVIDER, o->provider) < 0 ||
 	    put_opt_str(m, TAG_CHECK_DNS, job->dns_servers) < 0 ||
 	    wire_put_u64(m, TAG_OP_TIMEOUT, (uint64_t)job->timeout_msecs) < 0 ||
-	    put_list(m, TAG_CHECK_HOST, job->sending_hosts,
-		     job->n_sending_hosts, JOB_CHECK_MAX_HOSTS) < 0 ||
-	    put_list(m, TAG_CHECK_SELECTOR, job->dkim_selectors,
-		     job->n_dkim_selectors, JOB_CHECK_MAX_SELECTORS) < 0 ||
-	    put_list(m, TAG_CHECK_DOMAIN_LIST, job->domain_lists,
-		     job->n_domain_lists, JOB_CHECK_MAX_LISTS) < 0 ||
-	    put_list(m, TAG_CHECK_IP_LIST, job->ip_lists, job->n_ip_lists,
+	    put_list(m, TAG_CHECK_HOST, o->sending_hosts, o->n_sending_hosts,
+		     JOB_CHECK_MAX_HOSTS) < 0 ||
+	    put_list(m, TAG_CHECK_SELECTOR, o->dkim_selectors,
+		     o->n_dkim_selectors, JOB_CHECK_MAX_SELECTORS) < 0 ||
+	    put_list(m, TAG_CHECK_DOMAIN_LIST, o->domain_lists,
+		     o->n_domain_lists, JOB_CHECK_MAX_LISTS) < 0 ||
+	    put_list(m, TAG_CHECK_IP_LIST, o->ip_lists, o->n_ip_lists,
 		     JOB_CHECK_MAX_LISTS) < 0)
 		return encode_fail(&m, "a CHECK job", err);
 	return m;

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "hearth/bounce.h"
+#include "hearth/check.h"
 #include "hearth/endpoint.h"
 #include "hearth/err.h"
 #include "hearth/imap.h"
@@ -232,18 +233,10 @@ struct job_probe_result {
 #define JOB_CHECK_MAX_SELECTORS 32
 #define JOB_CHECK_MAX_LISTS 32
 
-/* One domain's checks (check.h's check_options), strings borrowed. */
+/* One domain's checks, strings borrowed. */
 struct job_check {
-	const char *domain;
-	const char *provider; /* NULL: recognised from MX */
-	const char *const *sending_hosts;
-	size_t n_sending_hosts;
-	const char *const *dkim_selectors;
-	size_t n_dkim_selectors;
-	const char *const *domain_lists;
-	size_t n_domain_lists;
-	const char *const *ip_lists;
-	size_t n_ip_lists;
+	/* the lists at most JOB_CHECK_MAX_* long */
+	struct check_options check;
 	const char *dns_servers; /* dns.h's list; NULL: the system's */
 	int timeout_msecs;	 /* each lookup; 0: dns.h's default */
 };

@@ -931,6 +931,47 @@ static void test_notices(void)
 	free(plain);
 }
 
+/* A CHECK job in a worker, against a DNS server that is not there: every
+ * finding unknown, the report whole. */
+static void test_check_job(void)
+{
+	const char *hosts[] = {"127.0.0.1"};
+	const char *lists[] = {"dbl.example"};
+	struct job_check job = {
+	    .check = {.domain = "x.test",
+		      .provider = "generic",
+		      .sending_hosts = hosts,
+		      .n_sending_hosts = 1,
+		      .domain_lists = lists,
+		      .n_domain_lists = 1},
+	    .dns_servers = "127.0.0.1:1",
+	    .timeout_msecs = 300,
+	};
+	struct job_check_result res = {0};
+	struct hearth_err err = {0};
+	struct jobrun_outcome o;
+	const char *many[JOB_CHECK_MAX_LISTS + 1];
+
+	test_begin("CHECK: a silent resolver gives unknowns, never a failure");
+	jobrun(pool, 6, job_check_encode(&job, &err), net_now_msecs() + 20000,
+	       &o, NULL);
+	test_assert(!o.failed);
+	test_assert(job_check_result_decode(o.result, &res, &err) == 0);
+	test_assert(strcmp(res.worst, "unknown") == 0);
+	test_assert(res.failure[0] == '\0');
+	test_assert(res.report != NULL &&
+		    strstr(res.report, "\"domain\":\"x.test\"") != NULL);
+	job_check_result_clear(&res);
+	wire_msg_free(&o.result);
+	/* lists past the bound are refused when encoding */
+	for (size_t i = 0; i <= JOB_CHECK_MAX_LISTS; i++)
+		many[i] = "dbl.example";
+	job.check.domain_lists = many;
+	job.check.n_domain_lists = JOB_CHECK_MAX_LISTS + 1;
+	test_assert(job_check_encode(&job, &err) == NULL);
+	test_end();
+}
+
 int main(void)
 {
 	struct hearth_err err = {0};
@@ -950,6 +991,7 @@ int main(void)
 	test_locate_wait();
 	test_rescue_keyword();
 	test_notices();
+	test_check_job();
 	ret = test_exit();
 	worker_pool_free(&pool);
 	return ret;

@@ -224,12 +224,13 @@ static int fake_check(void *ctx, uint64_t job_id, uint32_t run,
 	c->job_id = job_id;
 	c->run = run;
 	c->timeout_secs = timeout_secs;
-	snprintf(c->domain, sizeof(c->domain), "%s", job->domain);
+	snprintf(c->domain, sizeof(c->domain), "%s", job->check.domain);
 	snprintf(c->provider, sizeof(c->provider), "%s",
-		 job->provider != NULL ? job->provider : "");
-	c->n_hosts = job->n_sending_hosts;
-	if (job->n_sending_hosts > 0)
-		snprintf(c->host, sizeof(c->host), "%s", job->sending_hosts[0]);
+		 job->check.provider != NULL ? job->check.provider : "");
+	c->n_hosts = job->check.n_sending_hosts;
+	if (job->check.n_sending_hosts > 0)
+		snprintf(c->host, sizeof(c->host), "%s",
+			 job->check.sending_hosts[0]);
 	return 0;
 }
 
