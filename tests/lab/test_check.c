@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dnsmasq.h"
 #include "hearth/check.h"
 #include "hearth/dns.h"
 #include "hearth/net.h"
@@ -31,10 +32,6 @@
 /* check_private.h: lookups unanswered in a row before the rest are not
  * asked */
 #define CHECK_DNS_DEAD_AFTER_TEST 3
-
-#ifndef DNSMASQ
-#define DNSMASQ "/usr/sbin/dnsmasq"
-#endif
 
 /* --- dnsmasq ------------------------------------------------------------- */
 
@@ -82,24 +79,6 @@ static void txt(const char *name, const char *text)
 	args[n_args] = NULL;
 }
 
-/* A UDP socket on 127.0.0.1 with a kernel-chosen port. */
-static int udp_any(uint16_t *port_r)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	*port_r = ntohs(sin.sin_port);
-	return fd;
-}
-
 static struct dns *dns_at(uint16_t port, int timeout_msecs)
 {
 	char servers[32];
@@ -112,81 +91,6 @@ static struct dns *dns_at(uint16_t port, int timeout_msecs)
 	if (dns_new(&opts, &dns, &err) < 0)
 		fprintf(stderr, "dns_new: %s\n", err.msg);
 	return dns;
-}
-
-static pid_t dnsmasq_start(uint16_t port)
-{
-	char port_arg[32];
-	const char *fixed[] = {
-	    DNSMASQ,
-	    "--keep-in-foreground",
-	    "--conf-file=/dev/null",
-	    "--no-resolv",
-	    "--no-hosts",
-	    "--no-poll",
-	    "--listen-address=127.0.0.1",
-	    "--bind-interfaces",
-	    port_arg,
-	    "--pid-file=",
-	    "--log-facility=/dev/null",
-	    /* local data only: every other name under these is NXDOMAIN */
-	    "--local=/test/",
-	    "--local=/google.com/",
-	    "--local-ttl=300",
-	};
-	size_t nf = sizeof(fixed) / sizeof(*fixed);
-	char **argv = xcalloc(nf + n_args + 1, sizeof(*argv));
-	pid_t pid;
-
-	snprintf(port_arg, sizeof(port_arg), "--port=%u", port);
-	for (size_t i = 0; i < nf; i++)
-		argv[i] = (char *)fixed[i];
-	for (size_t i = 0; i < n_args; i++)
-		argv[nf + i] = args[i];
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	free(argv);
-	return pid;
-}
-
-/* Wait until dnsmasq answers (1), or it died or 5 s passed (0). */
-static int dnsmasq_ready(pid_t pid, uint16_t port)
-{
-	int64_t deadline = net_now_msecs() + 5000;
-	int ready = 0;
-
-	while (!ready && net_now_msecs() < deadline) {
-		struct dns *probe = dns_at(port, 200);
-		struct hearth_err err = {0};
-		char **v = NULL;
-		size_t n = 0;
-
-		if (probe == NULL || waitpid(pid, NULL, WNOHANG) == pid) {
-			dns_free(&probe);
-			break;
-		}
-		ready =
-		    dns_a(probe, "relay.inc2.test", &v, &n, NULL, &err) == 1;
-		dns_a_free(&v, n);
-		dns_free(&probe);
-		if (!ready)
-			usleep(20000);
-	}
-	return ready;
-}
-
-static void child_stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -240,6 +144,11 @@ static void zones(void)
 	char *k512 = rsa_spki(512);
 	char *ked = ed25519_raw();
 	char *rec;
+
+	/* local data only: every other name under these is NXDOMAIN */
+	arg("--local=/test/");
+	arg("--local=/google.com/");
+	arg("--local-ttl=300");
 
 	/* good.test: ip4, an include chain, -all; DMARC reject with rua */
 	arg("--mx-host=good.test,mx.good.test,10");
@@ -1097,7 +1006,7 @@ static void test_silent(void)
 			 .selectors = {"s1"},
 			 .domain_lists = {"dbl.test"},
 			 .ip_lists = {"zen.test"}};
-	uint16_t port;
+	uint16_t port = 0;
 	int fd = udp_any(&port);
 	struct dns *saved = dns;
 	struct check_report *r;
@@ -1150,8 +1059,8 @@ int main(void)
 		if (fd < 0)
 			break;
 		close(fd);
-		pid = dnsmasq_start(port);
-		if (pid > 0 && !dnsmasq_ready(pid, port)) {
+		pid = dnsmasq_start(port, (const char *const *)args, n_args);
+		if (pid > 0 && !dnsmasq_ready(pid, port, "relay.inc2.test")) {
 			child_stop(pid);
 			pid = -1;
 		}

@@ -18,13 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsmasq.h"
 #include "hearth/dns.h"
 #include "hearth/net.h"
 #include "test.h"
-
-#ifndef DNSMASQ
-#define DNSMASQ "/usr/sbin/dnsmasq"
-#endif
 
 /* The cache clock of the tests that expire entries. */
 static int64_t fake_now_msecs = 1000000;
@@ -40,24 +37,6 @@ static int64_t now_usecs(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* A UDP socket on 127.0.0.1 with a kernel-chosen port. */
-static int udp_any(uint16_t *port_r)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	*port_r = ntohs(sin.sin_port);
-	return fd;
 }
 
 static struct dns *dns_at(uint16_t port, int timeout_msecs, int cache_entries,
@@ -384,15 +363,6 @@ static pid_t fake_start(uint16_t *port_r)
 	return pid;
 }
 
-static void child_stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
 static void test_fake_failures(uint16_t port)
 {
 	struct hearth_err err = {0};
@@ -611,22 +581,8 @@ static void test_silent_server(void)
 	"ip4:192.0.2.32/27 ip4:198.51.100.32/27 ip4:203.0.113.32/27 "          \
 	"redirect=_spf.two.test ~all"
 
-static pid_t dnsmasq_start(uint16_t port)
-{
-	char port_arg[32];
-	const char *argv[] = {
-	    DNSMASQ,
-	    "--keep-in-foreground",
-	    "--conf-file=/dev/null",
-	    "--no-resolv",
-	    "--no-hosts",
-	    "--no-poll",
-	    "--listen-address=127.0.0.1",
-	    "--bind-interfaces",
-	    port_arg,
-	    "--pid-file=",
-	    "--log-facility=/dev/null",
-	    /* Local data only: everything else under .test is NXDOMAIN. */
+/* The zones: local data only, everything else under .test is NXDOMAIN. */
+static const char *const dnsmasq_data[] = {
 	    "--local=/test/",
 	    "--local-ttl=300",
 	    "--mx-host=two.test,mx2.two.test,20",
@@ -640,43 +596,7 @@ static pid_t dnsmasq_start(uint16_t port)
 	    "--txt-record=multi.test,first",
 	    "--txt-record=multi.test,second",
 	    "--txt-record=_dmarc.two.test,v=DMARC1; p=none",
-	    NULL,
-	};
-	pid_t pid;
-
-	snprintf(port_arg, sizeof(port_arg), "--port=%u", port);
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait until dnsmasq answers (1), or it died or 5 s passed (0). */
-static int dnsmasq_ready(pid_t pid, uint16_t port)
-{
-	int64_t deadline = net_now_msecs() + 5000;
-	struct dns *probe = dns_at(port, 200, -1, false);
-	int ready = 0;
-
-	while (probe != NULL && !ready && net_now_msecs() < deadline) {
-		struct hearth_err err = {0};
-		char **v = NULL;
-		size_t n = 0;
-
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-		ready = dns_a(probe, "a.test", &v, &n, NULL, &err) == 1;
-		dns_a_free(&v, n);
-		if (!ready)
-			usleep(20000);
-	}
-	dns_free(&probe);
-	return ready;
-}
+};
 
 static bool has(char **v, size_t n, const char *s)
 {
@@ -802,8 +722,9 @@ static void test_dnsmasq(void)
 		if (fd < 0)
 			break;
 		close(fd);
-		pid = dnsmasq_start(port);
-		if (pid > 0 && !dnsmasq_ready(pid, port)) {
+		pid = dnsmasq_start(port, dnsmasq_data,
+				    sizeof(dnsmasq_data) / sizeof(*dnsmasq_data));
+		if (pid > 0 && !dnsmasq_ready(pid, port, "a.test")) {
 			child_stop(pid);
 			pid = -1;
 		}
