@@ -45,7 +45,7 @@
 #   --hearth PATH      the hearth binary (default build/default/tools/hearth/hearth)
 #   --workers "1 4 8"  the worker counts to run
 #   --days N           simulated days per run (default 2)
-#   --port-base N      the lab's port base (default $BENCH_LOOP_PORT_BASE, else 46000)
+#   --port-base N      the lab's port base (default $BENCH_LOOP_PORT_BASE, else 16000)
 #   --messages N       smtp-source ceiling: messages (default 2000)
 #   --sessions N       ceilings: parallel sessions (default 8)
 #   --tls-sessions N   curl ceilings: sessions per kind (default 200)
@@ -62,7 +62,7 @@ hearth=$root/build/default/tools/hearth/hearth
 maillab=$root/tools/maillab
 workers_list="1 4 8"
 days=2
-port_base=${BENCH_LOOP_PORT_BASE:-46000}
+port_base=${BENCH_LOOP_PORT_BASE:-16000}
 ceil_msgs=2000
 ceil_sessions=8
 tls_sessions=200

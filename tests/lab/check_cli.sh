@@ -158,7 +158,7 @@ if [ "$lab" = 0 ]; then
 	echo "SKIP    enrolled inboxes: the mail lab needs root, Postfix and Dovecot"
 	assert_done
 fi
-lab_start 41000 --domains ck.test,bad.test --users 1
+lab_start 11000 --domains ck.test,bad.test --users 1
 # the lab's CA for the probes
 cat >"$conf" <<EOF
 [store]

@@ -13,7 +13,7 @@ python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not in
 dir=$(mktemp -d /tmp/hearth-demo-test.XXXXXX)
 chmod 755 "$dir"
 trap '"$MAILLAB" stop "$dir/lab" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-out=$(DEMO_HEARTH=$hearth DEMO_DIR=$dir/lab DEMO_PORT_BASE=48000 \
+out=$(DEMO_HEARTH=$hearth DEMO_DIR=$dir/lab DEMO_PORT_BASE=18000 \
 	"$root/tools/demo" --days 5 --seed 3 2>&1)
 assert_eq 0 $? "the demo runs to the end" "$(echo "$out" | tail -20)"
 for c in "ACME Sales" "Brightpath" "Northwind Traders"; do

@@ -14,7 +14,7 @@
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (run tools/setup)"
 hearth=${HEARTH:?the hearth binary (set by ctest)}
 cold=south.test
-lab_start 45000 --domains north.test,$cold,east.test,west.test --users 2 \
+lab_start 15000 --domains north.test,$cold,east.test,west.test --users 2 \
 	--layout east.test=gmail --layout west.test=outlook --cold $cold
 work=$(mktemp -d /tmp/hearth-crash.XXXXXX)
 _lab_dirs+=("$work")

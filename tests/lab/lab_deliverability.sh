@@ -18,7 +18,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 [ -x /usr/sbin/dnsmasq ] || skip "dnsmasq is not installed (run tools/setup)"
 hearth=${HEARTH:?the hearth binary (set by ctest)}
 good=good.test bare=bare.test black=black.test fine=fine.test
-lab_start 50000 --domains $good,$bare,$black,$fine --users 2 \
+lab_start 20000 --domains $good,$bare,$black,$fine --users 2 \
 	--dns-bare $bare --listed $black
 [ -n "${LAB_DNS:-}" ] || { echo "the lab has no DNS server (LAB_DNS)"; exit 1; }
 work=$(mktemp -d /tmp/hearth-deliv.XXXXXX)

@@ -4,7 +4,7 @@
 # cold domain lands in Junk, the cold list changes while the lab runs, and
 # the IMAP side shows what the issue requires.
 . "$(dirname "$0")/lib.sh"
-lab_start 51000 --domains alpha.test,bravo.test,cold.test --users 2 \
+lab_start 21000 --domains alpha.test,bravo.test,cold.test --users 2 \
 	--cold cold.test
 dir=$LAB_DIR
 pw=lab-secret

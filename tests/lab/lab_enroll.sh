@@ -7,7 +7,7 @@
 # database or the output, ever.
 . "$(dirname "$0")/lib.sh"
 hearth=${HEARTH:?the hearth binary (set by ctest)}
-lab_start 56000 --domains a.test,b.test,c.test --users 6 --layout b.test=gmail
+lab_start 26000 --domains a.test,b.test,c.test --users 6 --layout b.test=gmail
 pw=lab-secret
 work=$(mktemp -d /tmp/hearth-enroll.XXXXXX)
 _lab_dirs+=("$work")

@@ -4,7 +4,7 @@
 # folder under another name, nested under a prefix, with or without the
 # SPECIAL-USE attribute; cold mail is filed into whichever one a mailbox has.
 . "$(dirname "$0")/lib.sh"
-lab_start 53000 --domains std.test,gm.test,ms.test,ya.test,old.test,cold.test \
+lab_start 23000 --domains std.test,gm.test,ms.test,ya.test,old.test,cold.test \
 	--users 1 --layout gm.test=gmail --layout ms.test=outlook \
 	--layout ya.test=yahoo --layout old.test=nouse --cold cold.test
 dir=$LAB_DIR

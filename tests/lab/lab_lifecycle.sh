@@ -17,16 +17,16 @@ pids_alive() {
 }
 
 t0=$(date +%s%N)
-lab_start 54000 --domains one.test --users 2
+lab_start 24000 --domains one.test --users 2
 a=$LAB_DIR a_sub=$LAB_SUBMISSION_PORT
 t1=$(date +%s%N)
-lab_start 55000 --domains two.test --users 2
+lab_start 25000 --domains two.test --users 2
 b=$LAB_DIR
 echo "figure: lab start $(( (t1 - t0) / 1000000 )) ms"
 
 assert_ok "lab A status: running" "$MAILLAB" status "$a"
 assert_ok "lab B status: running" "$MAILLAB" status "$b"
-assert_eq 55587 "$LAB_SUBMISSION_PORT" "lab B's submission port follows its port base"
+assert_eq 25587 "$LAB_SUBMISSION_PORT" "lab B's submission port follows its port base"
 lab_message "$msg" user1@two.test user2@two.test b1@two.test "in lab B"
 assert_ok "lab B delivers" lab_submit user1@two.test $pw user2@two.test "$msg"
 assert_ok "lab B's mail arrives" "$MAILLAB" wait "$b" user2@two.test INBOX b1@two.test
@@ -40,15 +40,15 @@ assert_fails "lab A does not know lab B's users" \
 
 # A port in use is a clear error and starts nothing.
 c=$(mktemp -d /tmp/hearth-lab.XXXXXX); chmod 755 "$c"; _lab_dirs+=("$c")
-out=$("$MAILLAB" start "$c" --port-base 54000 2>&1)
+out=$("$MAILLAB" start "$c" --port-base 24000 2>&1)
 assert_eq 1 $? "start on a used port base fails"
-assert_match "$out" 'port 54025 on 127.0.0.1 is in use' "and names the port"
+assert_match "$out" 'port 24025 on 127.0.0.1 is in use' "and names the port"
 assert_eq "" "$("$MAILLAB" procs "$c")" "and starts no process"
-out=$("$MAILLAB" start "$a" --port-base 54000 2>&1)
+out=$("$MAILLAB" start "$a" --port-base 24000 2>&1)
 assert_match "$out" 'already running' "a second start of a running lab is refused"
 assert_ok "lab A still running" "$MAILLAB" status "$a"
 assert_fails "a bad port base is refused" "$MAILLAB" start "$c" --port-base 123
-assert_fails "a bad domain is refused" "$MAILLAB" start "$c" --port-base 56000 --domains 'x y'
+assert_fails "a bad domain is refused" "$MAILLAB" start "$c" --port-base 26000 --domains 'x y'
 
 # Stop ends exactly lab A's processes: all of them, none of lab B's.
 a_pids=$("$MAILLAB" procs "$a")
@@ -79,7 +79,7 @@ kill -KILL $b_pids
 sleep 0.2
 "$MAILLAB" status "$b" >/dev/null
 assert_eq 3 $? "a crashed lab reports stopped"
-assert_ok "start after a crash" "$MAILLAB" start "$b" --port-base 55000 --domains two.test --users 2
+assert_ok "start after a crash" "$MAILLAB" start "$b" --port-base 25000 --domains two.test --users 2
 assert_ok "restarted lab runs" "$MAILLAB" status "$b"
 assert_match "$("$MAILLAB" list "$b" user2@two.test INBOX)" b1@two.test "mail survives the crash"
 lab_message "$msg" user1@two.test user2@two.test b2@two.test "after the crash"

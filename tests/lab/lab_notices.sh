@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed (the DNS queries)"
 [ -x /usr/sbin/dnsmasq ] || skip "dnsmasq is not installed (run tools/setup)"
-lab_start 49000 --domains alpha.test,bravo.test --users 2 \
+lab_start 19000 --domains alpha.test,bravo.test --users 2 \
 	--dns-bare bare.test --listed spam.test --listed 127.0.0.1
 dir=$LAB_DIR
 pw=lab-secret
@@ -52,7 +52,7 @@ save_sample() { # file name
 }
 
 # --- (a) DNS --------------------------------------------------------------
-assert_eq "127.0.0.1:49053 49053 lab dbl.lab.test bl.lab.test" \
+assert_eq "127.0.0.1:19053 19053 lab dbl.lab.test bl.lab.test" \
 	"$LAB_DNS $LAB_DNS_PORT $LAB_DKIM_SELECTOR $LAB_DOMAIN_LIST $LAB_IP_LIST" \
 	"env: LAB_DNS, LAB_DNS_PORT, LAB_DKIM_SELECTOR, LAB_DOMAIN_LIST, LAB_IP_LIST"
 assert_match "$("$MAILLAB" status "$dir")" 'dnsmasq +[0-9]+' "status shows dnsmasq's pid"

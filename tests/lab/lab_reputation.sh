@@ -7,7 +7,7 @@
 # INBOX more often. The draws are seeded, so the run is reproducible.
 # `maillab stop` leaves no process, the policy service included.
 . "$(dirname "$0")/lib.sh"
-lab_start 47000 --domains alpha.test,cold.test --users 2 --cold cold.test \
+lab_start 17000 --domains alpha.test,cold.test --users 2 --cold cold.test \
 	--reputation --seed 7
 dir=$LAB_DIR
 pw=lab-secret

@@ -4,7 +4,7 @@
 # CA (host name and 127.0.0.1) and fails against the system trust store; no
 # login in plaintext; a wrong password is refused on SMTP and IMAP.
 . "$(dirname "$0")/lib.sh"
-lab_start 52000 --domains tls.test --users 2 --hostname mx.tls.test
+lab_start 22000 --domains tls.test --users 2 --hostname mx.tls.test
 dir=$LAB_DIR
 pw=lab-secret
 msg=$(mktemp)

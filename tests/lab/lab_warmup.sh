@@ -16,7 +16,7 @@ hearth=${HEARTH:?the hearth binary (set by ctest)}
 cold=acme-outreach.test
 T0=$(date +%s%N)
 phase() { echo "        [$((($(date +%s%N) - T0) / 1000000)) ms] $1"; }
-lab_start 44000 \
+lab_start 14000 \
 	--domains acme-sales.test,$cold,brightpath.test,northwind.test,northwind-mail.test \
 	--users 3 --layout brightpath.test=gmail --layout northwind.test=outlook \
 	--layout northwind-mail.test=yahoo --cold $cold
