@@ -312,35 +312,59 @@ static const char *client_entry_label(const json_t *c)
 	return dn != NULL ? dn : jstr(c, "name");
 }
 
-/* The badge: colour, a mark and the verdict's words (never colour alone). */
-static void put_badge(struct page *p, const char *verdict)
+/* A word's badge: its colour class and mark (the words' own, never colour
+ * alone). */
+struct badge_style {
+	const char *word, *cls, *mark;
+};
+
+static const struct badge_style verdict_styles[] = {
+    {"ready", "ready", "&#10003;"},   {"warming", "warming", "&#8599;"},
+    {"at risk", "risk", "!"},	      {"at_risk", "risk", "!"},
+    {"paused", "paused", "&#8214;"},
+};
+
+/* A check's status in the verdicts' colours: pass as ready, warn as
+ * warming, fail as at risk; unknown (a lookup failed: cannot tell) and
+ * anything else as unknown. */
+static const struct badge_style status_styles[] = {
+    {"pass", "ready", "&#10003;"},
+    {"warn", "warming", "!"},
+    {"fail", "risk", "&#10007;"},
+};
+
+/* The badge of word (NULL: a dash) from styles, showing `shown`. */
+static void put_styled(struct page *p, const struct badge_style *styles,
+		       size_t n, const char *word, const char *shown)
 {
 	const char *cls = "unknown", *mark = "?";
 
-	if (verdict == NULL) {
+	if (word == NULL) {
 		put(p, DASH);
 		return;
 	}
-	if (strcmp(verdict, "ready") == 0) {
-		cls = "ready";
-		mark = "&#10003;";
-	} else if (strcmp(verdict, "warming") == 0) {
-		cls = "warming";
-		mark = "&#8599;";
-	} else if (strcmp(verdict, "at risk") == 0 ||
-		   strcmp(verdict, "at_risk") == 0) {
-		cls = "risk";
-		mark = "!";
-	} else if (strcmp(verdict, "paused") == 0) {
-		cls = "paused";
-		mark = "&#8214;";
-	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(word, styles[i].word) == 0) {
+			cls = styles[i].cls;
+			mark = styles[i].mark;
+			break;
+		}
 	putf(p,
 	     "<span class=\"badge v-%s\"><span class=\"mark\" "
 	     "aria-hidden=\"true\">%s</span> ",
 	     cls, mark);
-	html_escape(p, strcmp(verdict, "at_risk") == 0 ? "at risk" : verdict);
+	html_escape(p, shown);
 	put(p, "</span>");
+}
+
+/* The badge: colour, a mark and the verdict's words. */
+static void put_badge(struct page *p, const char *verdict)
+{
+	put_styled(p, verdict_styles,
+		   sizeof(verdict_styles) / sizeof(*verdict_styles), verdict,
+		   verdict != NULL && strcmp(verdict, "at_risk") == 0
+		       ? "at risk"
+		       : verdict);
 }
 
 /* "7 of 12 inboxes are ready for cold outreach, up to 310 cold emails a day
@@ -778,35 +802,12 @@ static void put_verdict_table(struct page *p, const json_t *inboxes)
 	put(p, "</tbody>\n</table></div>\n</section>\n");
 }
 
-/*
- * A check's status in the verdicts' colours, with a mark and its word:
- * pass as ready, warn as warming, fail as at risk, unknown (a lookup failed:
- * cannot tell) and anything else as unknown.
- */
+/* A check's status with its mark and word (status_styles). */
 static void put_status(struct page *p, const char *status)
 {
-	const char *cls = "unknown", *mark = "?";
-
-	if (status == NULL) {
-		put(p, DASH);
-		return;
-	}
-	if (strcmp(status, "pass") == 0) {
-		cls = "ready";
-		mark = "&#10003;";
-	} else if (strcmp(status, "warn") == 0) {
-		cls = "warming";
-		mark = "!";
-	} else if (strcmp(status, "fail") == 0) {
-		cls = "risk";
-		mark = "&#10007;";
-	}
-	putf(p,
-	     "<span class=\"badge v-%s\"><span class=\"mark\" "
-	     "aria-hidden=\"true\">%s</span> ",
-	     cls, mark);
-	html_escape(p, status);
-	put(p, "</span>");
+	put_styled(p, status_styles,
+		   sizeof(status_styles) / sizeof(*status_styles), status,
+		   status);
 }
 
 /* "spf" as "SPF"; a name this renderer does not know as it is. */
