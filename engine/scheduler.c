@@ -551,6 +551,15 @@ static void sending_del(struct scheduler *sc, uint64_t job_id)
 		}
 }
 
+/* Is job_id a SEND job running now (its result still to come)? */
+static bool sending_has(const struct scheduler *sc, uint64_t job_id)
+{
+	for (size_t i = 0; i < sc->n_sending; i++)
+		if (sc->sending[i] == job_id)
+			return true;
+	return false;
+}
+
 static void job_free(void *p)
 {
 	free(p);
@@ -1064,18 +1073,30 @@ void scheduler_send_done(struct scheduler *sc, uint64_t job_id, uint32_t run,
 			 x.engage_at);
 		ok = true;
 	} else if (res != NULL) {
+		struct sc_counts bc = {.bounced = 1};
+
 		set_str(&x.state, "sent");
 		x.sent_at = now;
 		x.smtp_code = res->reply_code;
 		set_str(&x.error, res->appended < 0 ? res->append_error : NULL);
 		x.engage_at = now + engage_delay(sc, &x);
 		x.looks = 0;
+		if (x.bounced_at > 0) {
+			/* its bounce came first (notice_done): nothing to
+			 * look for, the bounce counts now */
+			x.engage_at = 0;
+			x.engaged_at = now;
+			sc->stats.bounced++;
+		}
 		if (store_exchange_update(sc->store, &x, &err) < 0 ||
-		    exchange_delivered(sc, &x, &err) < 0)
+		    exchange_delivered(sc, &x, &err) < 0 ||
+		    (x.bounced_at > 0 &&
+		     counts_add(sc, x.sender_inbox_id, x.day, &bc, &err) < 0))
 			goto store_failed;
 		attempt_record(sc, x.id, x.sender_inbox_id, "send", started_at,
 			       "ok", HEARTH_FAIL_NONE, res->reply_code, NULL);
-		queue_engage(sc, x.recipient_inbox_id, x.engage_at);
+		if (x.engage_at > 0)
+			queue_engage(sc, x.recipient_inbox_id, x.engage_at);
 		ok = true;
 	} else {
 		ok = false;
@@ -1344,8 +1365,10 @@ static int engage_item_done(struct scheduler *sc,
 		goto out;
 	}
 	if (x.engaged_at > 0) {
-		/* retention done (or the message is gone) */
+		/* retention done (or the message is gone); an engaged
+		 * exchange is never looked for again */
 		x.sweep_at = 0;
+		x.engage_at = 0;
 		if (ir->filed || ir->deleted)
 			sc->stats.swept++;
 		ret = store_exchange_update(sc->store, &x, err);
@@ -1409,6 +1432,19 @@ out:
 	return ret < 0 ? -1 : 0;
 }
 
+/* The event log's line for a bounce of x. */
+static int bounce_event(struct scheduler *sc, const struct store_exchange *x,
+			const struct bounce_info *b, struct hearth_err *err)
+{
+	char detail[600];
+
+	snprintf(detail, sizeof(detail), "exchange %" PRId64 " to %s: %s%s%s",
+		 x->id, b->recipient[0] != '\0' ? b->recipient : "?",
+		 b->status, b->status[0] != '\0' ? " " : "", b->reason);
+	return store_event_add(sc->store, sc->now, "exchange.bounced",
+			       x->sender_inbox_id, detail, err);
+}
+
 /*
  * A bounce or auto-reply found in inbox_id's mailbox: tied to the exchange
  * it reports on (sent by that inbox), recorded once. A bounce (the
@@ -1423,7 +1459,7 @@ static int notice_done(struct scheduler *sc, int64_t inbox_id,
 	const struct bounce_info *b = &no->info;
 	struct store_exchange x = {0};
 	struct sc_counts c = {0};
-	char quoted[400], detail[600];
+	char quoted[400];
 	int ret = store_exchange_find(sc->store, inbox_id, b->token,
 				      b->message_id, &x, err);
 
@@ -1439,6 +1475,23 @@ static int notice_done(struct scheduler *sc, int64_t inbox_id,
 						 sizeof(quoted)));
 			ret = counts_add(sc, x.sender_inbox_id, x.day, &c, err);
 		}
+		goto out;
+	}
+	if (b->undelivered && strcmp(x.state, "sending") == 0 &&
+	    sending_has(sc, job_id_of(SC_SEND, x.id))) {
+		/* the bounce came before its send's result: kept here, and
+		 * counted when the result makes the exchange "sent" */
+		ret = store_exchange_bounce(
+		    sc->store, x.id, sc->now,
+		    b->status[0] != '\0' ? b->status : NULL,
+		    b->reason[0] != '\0' ? b->reason : NULL, err);
+		if (ret != 1)
+			goto out;
+		log_info("exchange=%" PRId64 " bounced before its send result "
+			 "status=%s",
+			 x.id, b->status[0] != '\0' ? b->status : "-");
+		if (bounce_event(sc, &x, b, err) < 0)
+			ret = -1;
 		goto out;
 	}
 	if (b->undelivered && strcmp(x.state, "sending") == 0) {
@@ -1485,13 +1538,9 @@ static int notice_done(struct scheduler *sc, int64_t inbox_id,
 		 x.id, b->status[0] != '\0' ? b->status : "-",
 		 b->recipient[0] != '\0' ? b->recipient : "-",
 		 log_quote(b->reason, quoted, sizeof(quoted)));
-	snprintf(detail, sizeof(detail), "exchange %" PRId64 " to %s: %s%s%s",
-		 x.id, b->recipient[0] != '\0' ? b->recipient : "?",
-		 b->status, b->status[0] != '\0' ? " " : "", b->reason);
 	if (store_exchange_update(sc->store, &x, err) < 0 ||
 	    counts_add(sc, x.sender_inbox_id, x.day, &c, err) < 0 ||
-	    store_event_add(sc->store, sc->now, "exchange.bounced",
-			    x.sender_inbox_id, detail, err) < 0)
+	    bounce_event(sc, &x, b, err) < 0)
 		ret = -1;
 out:
 	store_exchange_clear(&x);

@@ -1876,6 +1876,92 @@ out:
 	test_end();
 }
 
+/* The sender's mailbox shows the bounce before the send's result came
+ * back: the bounce waits for it, then counts once, and the message is
+ * never looked for. */
+static void test_notice_before_send_result(void)
+{
+	struct env e;
+	struct store_exchange x = {0}, y = {0}, *xs = NULL;
+	struct store_ramp_day d = {0};
+	struct store *op;
+	struct job_engage_result *res;
+	struct counts before, mid, after;
+	int64_t xid = 0, sender = 0, t;
+	size_t n = 0;
+	long cs, ce;
+
+	test_begin("scheduler: a bounce before its send's result counts once");
+	env_defaults(&e);
+	e.opts.notice_every_secs = HOUR;
+	env_create(&e, 3, FIXED(1));
+	plan_day0(&e);
+	xplanned(&e, &xs, &n);
+	test_assert(n >= 2);
+	if (n < 2)
+		goto out;
+	xid = xs[0].id;
+	sender = xs[0].sender_inbox_id;
+	t = xs[0].planned_at;
+	/* a message to the sender, sent, due to be engaged just after x
+	 * goes out (so the sender's ENGAGE job runs meanwhile) */
+	op = operator_open(&e);
+	for (size_t i = 0; i < n; i++) {
+		if (xs[i].recipient_inbox_id != sender)
+			continue;
+		test_assert(store_exchange_get(op, xs[i].id, &y, NULL) == 1);
+		free(y.state);
+		y.state = xstrdup("sending");
+		test_assert(store_exchange_update(op, &y, NULL) == 0);
+		free(y.state);
+		y.state = xstrdup("sent");
+		y.sent_at = e.now;
+		y.engage_at = t + 30;
+		test_assert(store_exchange_update(op, &y, NULL) == 0);
+		store_exchange_clear(&y);
+		break;
+	}
+	store_close(&op);
+	env_restart(&e, e.now);
+	e.manual = true;
+	cs = run_to(&e, t + 10, m_send_of, xid);
+	test_assert(cs >= 0);
+	ce = run_to(&e, t + 120, m_engage_notices, sender);
+	test_assert(ce >= 0);
+	if (cs < 0 || ce < 0)
+		goto out;
+	xget(&e, xid, &x);
+	before = counts_of(&e, sender, x.day);
+	res = engage_res(&e.calls[ce]);
+	add_notice(res, BOUNCE_DSN, true, "5.1.1", x.token, NULL);
+	engage_answer(&e, &e.calls[ce], res);
+	store_exchange_clear(&x);
+	xget(&e, xid, &x);
+	mid = counts_of(&e, sender, x.day);
+	test_assert(str_eq(x.state, "sending") && x.bounced_at == e.now);
+	test_assert(mid.sent == before.sent);
+	test_assert(events_of(&e, sender, "exchange.bounced") == 1);
+	send_ok(&e, &e.calls[cs], 250);
+	store_exchange_clear(&x);
+	xget(&e, xid, &x);
+	after = counts_of(&e, sender, x.day);
+	test_assert(str_eq(x.state, "sent") && x.engaged_at == e.now &&
+		    x.engage_at == 0 && x.placement == NULL);
+	test_assert(after.sent == before.sent + 1);
+	test_assert(store_ramp_day_get(e.store, sender, x.day, &d, NULL) ==
+			1 &&
+		    d.bounced == 1);
+	store_ramp_day_clear(&d);
+	/* never looked for */
+	e.manual = false;
+	test_assert(run_to(&e, e.now + 2 * 86400, m_engage_of, xid) == -1);
+out:
+	store_exchange_list_free(&xs, n);
+	store_exchange_clear(&x);
+	env_free(&e);
+	test_end();
+}
+
 static void test_checks(void)
 {
 	struct env e;
@@ -3088,6 +3174,7 @@ int main(int argc, char **argv)
 	RUN(test_missing);
 	RUN(test_notices);
 	RUN(test_notice_uncertain);
+	RUN(test_notice_before_send_result);
 	RUN(test_checks);
 	RUN(test_send_retry);
 	RUN(test_send_permanent);
